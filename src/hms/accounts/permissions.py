@@ -1,0 +1,92 @@
+"""Permission codes and the roles that bundle them: the one definition of who may do what.
+
+Roles are applied to the database by migrations (`sync_roles`), so a deployment always
+matches this file after `hms migrate`. Whether a role must use two-factor login is
+seeded from here and can then be changed per role by an administrator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Perm(StrEnum):
+    VIEW_FACILITY = "core.view_facility"
+    MANAGE_FACILITY = "core.manage_facility"
+    MANAGE_USERS = "accounts.manage_users"
+    USE_API_TOKENS = "accounts.use_api_tokens"
+    VIEW_AUDIT = "audit.view_events"
+    EXPORT_AUDIT = "audit.export_events"
+    VERIFY_AUDIT = "audit.verify_chain"
+
+
+class RoleCode(StrEnum):
+    ADMIN = "admin"
+    RECEPTIONIST = "receptionist"
+    NURSE = "nurse"
+    DOCTOR = "doctor"
+    PHARMACIST = "pharmacist"
+    LAB_TECHNICIAN = "lab_technician"
+    RADIOLOGIST = "radiologist"
+    BILLING_CLERK = "billing_clerk"
+    WARD_MANAGER = "ward_manager"
+    AUDITOR = "auditor"
+    PATIENT = "patient"
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    code: RoleCode
+    name: str
+    permissions: frozenset[Perm]
+    requires_two_factor: bool
+
+
+_STAFF = frozenset({Perm.VIEW_FACILITY, Perm.USE_API_TOKENS})
+
+ROLES: dict[RoleCode, RoleDefinition] = {
+    r.code: r
+    for r in [
+        RoleDefinition(
+            RoleCode.ADMIN, "Administrator",
+            _STAFF | {Perm.MANAGE_FACILITY, Perm.MANAGE_USERS, Perm.VERIFY_AUDIT}, True,
+        ),
+        RoleDefinition(RoleCode.RECEPTIONIST, "Receptionist", _STAFF, False),
+        RoleDefinition(RoleCode.NURSE, "Nurse", _STAFF, False),
+        RoleDefinition(RoleCode.DOCTOR, "Doctor", _STAFF, True),
+        RoleDefinition(RoleCode.PHARMACIST, "Pharmacist", _STAFF, True),
+        RoleDefinition(RoleCode.LAB_TECHNICIAN, "Laboratory technician", _STAFF, False),
+        RoleDefinition(RoleCode.RADIOLOGIST, "Radiologist", _STAFF, False),
+        RoleDefinition(RoleCode.BILLING_CLERK, "Billing clerk", _STAFF, False),
+        RoleDefinition(RoleCode.WARD_MANAGER, "Ward manager", _STAFF, False),
+        RoleDefinition(
+            RoleCode.AUDITOR, "Auditor",
+            _STAFF | {Perm.VIEW_AUDIT, Perm.EXPORT_AUDIT, Perm.VERIFY_AUDIT}, True,
+        ),
+        RoleDefinition(RoleCode.PATIENT, "Patient", frozenset(), False),
+    ]
+}
+
+
+def sync_roles(role_model) -> None:
+    """Create or update every role row from ROLES; used by data migrations.
+
+    Keeps an administrator's per-role two-factor choice on existing rows.
+    """
+    for definition in ROLES.values():
+        role, created = role_model.objects.get_or_create(
+            code=definition.code,
+            defaults={
+                "name": definition.name,
+                "permissions": sorted(definition.permissions),
+                "requires_two_factor": definition.requires_two_factor,
+            },
+        )
+        if not created:
+            role.name = definition.name
+            role.permissions = sorted(definition.permissions)
+            role.save(update_fields=["name", "permissions"])
+
+
+ROLE_CHOICES = [(code.value, definition.name) for code, definition in ROLES.items()]

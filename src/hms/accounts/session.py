@@ -1,0 +1,37 @@
+"""Binding the acting user's facility and roles to the request, for pages and APIs alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from hms.accounts import policies
+from hms.core import context
+from hms.core.models import Facility
+
+FACILITY_SESSION_KEY = "hms_facility_id"
+FACILITY_HEADER = "HTTP_X_HMS_FACILITY"
+
+
+def choose_facility(request: HttpRequest, user: Any) -> Facility | None:
+    """The facility the user acts in: the one chosen (session or X-HMS-Facility header)
+    if they hold a role there, else their first one."""
+    facilities = policies.facilities_of(user)
+    if not facilities:
+        return None
+    wanted_code = request.META.get(FACILITY_HEADER, "")
+    wanted_id = request.session.get(FACILITY_SESSION_KEY) if hasattr(request, "session") else None
+    for facility in facilities:
+        if facility.code == wanted_code or (not wanted_code and facility.pk == wanted_id):
+            return facility
+    return facilities[0]
+
+
+def bind_actor(request: HttpRequest, user: Any) -> None:
+    facility = choose_facility(request, user)
+    request.facility = facility
+    context.update(
+        facility_code=facility.code if facility else "",
+        roles=policies.roles_in(user, facility),
+    )

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.views import APIView
+
+from hms.accounts.permissions import Perm
+from hms.audit import selectors
+from hms.audit.models import AuditEvent
+from hms.core.api.fields import PlainTextField
+
+
+class AuditEventListApi(APIView):
+    """Search the audit trail (auditors)."""
+
+    required_permission = Perm.VIEW_AUDIT
+
+    class FilterSerializer(serializers.Serializer):
+        username = PlainTextField(max_length=150, required=False, default="")
+        patient_id = PlainTextField(max_length=64, required=False, default="")
+        action = serializers.ChoiceField(choices=AuditEvent.Action.choices, required=False, default="")
+        outcome = serializers.ChoiceField(choices=AuditEvent.Outcome.choices, required=False, default="")
+        date_from = serializers.DateField(required=False, default=None)
+        date_to = serializers.DateField(required=False, default=None)
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = AuditEvent
+            fields = ["id", "at", "username", "roles", "facility_code", "action", "object_type",
+                      "object_id", "patient_id", "source_ip", "user_agent", "channel", "outcome",
+                      "reason", "prev_hash", "hash"]
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer(many=True))
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = selectors.search_events(**filters.validated_data)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

@@ -1,0 +1,98 @@
+"""The append-only, hash-chained audit trail (ASTM E2147 content).
+
+Each row stores the SHA-256 of its own content together with the previous row's hash,
+so altering, removing or inserting a row breaks the chain from that row on
+(`hms audit verify`). On PostgreSQL a trigger also refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        LOGIN = "login", "Login"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logout"
+        CREATE = "create", "Create"
+        READ = "read", "Read"
+        UPDATE = "update", "Update"
+        DELETE = "delete", "Delete"
+        EXPORT = "export", "Export"
+        PRINT = "print", "Print"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        DENIED = "denied", "Denied"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=True,
+    )
+    # Username as typed or as it was at the time: kept for failed logins of unknown users
+    # and so renames do not rewrite history.
+    username = models.CharField(max_length=150, blank=True, db_index=True)
+    roles = models.CharField(max_length=300, blank=True)
+    facility_code = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.CharField(max_length=64, blank=True, db_index=True)
+    source_ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    channel = models.CharField(max_length=10, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    reason = models.CharField(max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["action", "at"], name="audit_action_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.action} {self.object_type} {self.outcome}"
+
+    def content(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor_id,
+            "username": self.username,
+            "roles": self.roles,
+            "facility": self.facility_code,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "patient_id": self.patient_id,
+            "source_ip": self.source_ip,
+            "user_agent": self.user_agent,
+            "channel": self.channel,
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
+
+    def compute_hash(self) -> str:
+        payload = json.dumps(self.content(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(f"{self.prev_hash}|{payload}".encode()).hexdigest()
+
+
+class ChainHead(models.Model):
+    """One row holding the chain's last id and hash; its row lock orders appends."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_id}"

@@ -1,0 +1,44 @@
+"""Who is acting and from where, for the length of one request or command.
+
+The audit trail needs the source address, user agent, facility and roles of every
+action, but services should not take a request object. The request middleware (or a
+CLI command) sets this context; `hms.audit` reads it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    source_ip: str = ""
+    user_agent: str = ""
+    facility_code: str = ""
+    roles: tuple[str, ...] = ()
+    channel: str = "web"
+
+
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "hms_request_context", default=RequestContext(channel="system")
+)
+
+
+def current() -> RequestContext:
+    return _current.get()
+
+
+def update(**changes: object) -> None:
+    _current.set(replace(_current.get(), **changes))
+
+
+@contextmanager
+def bound(ctx: RequestContext) -> Iterator[RequestContext]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

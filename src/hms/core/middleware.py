@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from hms.core import context
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address; X-Forwarded-For is trusted only behind our own TLS proxy."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()[:45]
+    return request.META.get("REMOTE_ADDR", "")[:45]
+
+
+def _printable(value: str, limit: int) -> str:
+    return "".join(c for c in value[:limit] if c.isprintable())
+
+
+class RequestContextMiddleware:
+    """Binds the request's source address and user agent for the audit trail."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        channel = "api" if request.path.startswith(("/api/", "/fhir/")) else "web"
+        ctx = context.RequestContext(
+            source_ip=client_ip(request),
+            user_agent=_printable(request.META.get("HTTP_USER_AGENT", ""), 300),
+            channel=channel,
+        )
+        with context.bound(ctx):
+            return self.get_response(request)
+
+
+class SecureCookiesOverTlsMiddleware:
+    """Marks every cookie Secure when the request itself came over TLS.
+
+    HMS_HTTPS sets this globally; this covers sites that serve both (a TLS front door
+    and a plain-HTTP health probe) without leaking a session cookie over HTTPS that the
+    browser would later send in the clear.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.is_secure():
+            for morsel in response.cookies.values():
+                morsel["secure"] = True
+        return response

@@ -1,0 +1,98 @@
+"""Base models and the facility every record is scoped to."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from hms.core.text import validate_single_line
+
+code_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9_-]{0,19}$",
+    "Use 1-20 capital letters, digits, '-' or '_', starting with a letter or digit.",
+)
+
+
+class BaseModel(models.Model):
+    """External UUID (the public id in URLs, APIs and FHIR), timestamps and authors."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Africa/Nairobi.")
+
+
+def validate_currency(value: str) -> None:
+    if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.isupper():
+        raise ValidationError("Use a three-letter ISO 4217 currency code such as KES or USD.")
+
+
+class Facility(BaseModel):
+    """A hospital or clinic: the unit that owns patients, staff, stock and money."""
+
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    code = models.CharField(max_length=20, unique=True, validators=[code_validator])
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    address = models.CharField(max_length=300, blank=True, validators=[validate_single_line])
+    phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(BaseModel):
+    """A clinic, ward, pharmacy, laboratory or office inside one facility."""
+
+    class Kind(models.TextChoices):
+        OUTPATIENT = "opd", "Outpatient clinic"
+        WARD = "ward", "Ward"
+        EMERGENCY = "emergency", "Emergency"
+        THEATRE = "theatre", "Theatre"
+        PHARMACY = "pharmacy", "Pharmacy"
+        LABORATORY = "lab", "Laboratory"
+        RADIOLOGY = "radiology", "Radiology"
+        BILLING = "billing", "Billing"
+        RECORDS = "records", "Medical records"
+        STORES = "stores", "Stores"
+        ADMINISTRATION = "admin", "Administration"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="departments")
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    code = models.CharField(max_length=20, validators=[code_validator])
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="department_code_unique_per_facility")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database state for load balancers and monitoring."""
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        body = {"status": "unavailable", "database": {"vendor": connection.vendor, "ok": False}}
+        return JsonResponse(body, status=503)
+    latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    body = {
+        "status": "ok",
+        "version": settings.HMS_VERSION,
+        "database": {"vendor": connection.vendor, "ok": True, "latency_ms": latency_ms},
+    }
+    return JsonResponse(body)

@@ -1,0 +1,81 @@
+"""The FHIR door's plumbing: media type, OperationOutcome errors, resource registry.
+
+Resources are built and validated with `fhir.resources` (R4B models, wire-compatible
+with R4 for the resources served here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from hms.core.api import exception_handler
+
+FHIR_VERSION = "4.0.1"
+FHIR_JSON = "application/fhir+json"
+
+
+class FhirJSONRenderer(JSONRenderer):
+    media_type = FHIR_JSON
+    format = "fhir"
+
+
+class FhirJSONParser(JSONParser):
+    media_type = FHIR_JSON
+
+
+_ISSUE_CODE_BY_STATUS = {
+    400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+    409: "conflict", 413: "too-long", 415: "not-supported", 422: "processing", 429: "throttled",
+}
+
+
+def operation_outcome(status: int, diagnostics: str, code: str | None = None) -> dict[str, Any]:
+    outcome = OperationOutcome(issue=[{
+        "severity": "error" if status < 500 else "fatal",
+        "code": code or _ISSUE_CODE_BY_STATUS.get(status, "processing"),
+        "diagnostics": diagnostics,
+    }])
+    return outcome.model_dump(mode="json", exclude_none=True)
+
+
+def fhir_exception_handler(exc: Exception, context: dict[str, Any]):
+    response = exception_handler(exc, context)
+    if response is not None:
+        data = response.data if isinstance(response.data, dict) else {}
+        response.data = operation_outcome(response.status_code, str(data.get("detail", "Error")))
+        response.content_type = FHIR_JSON
+    return response
+
+
+class FhirApiView(APIView):
+    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+    parser_classes = [FhirJSONParser, JSONParser]
+
+    def get_exception_handler(self):
+        return fhir_exception_handler
+
+
+@dataclass(frozen=True)
+class ResourceRegistration:
+    type: str
+    interactions: tuple[str, ...]
+    search_params: tuple[tuple[str, str], ...]  # (name, FHIR search type)
+    profile_doc: str = ""
+
+
+REGISTRY: dict[str, ResourceRegistration] = {}
+
+
+def register(registration: ResourceRegistration) -> Callable[[type], type]:
+    def decorator(view: type) -> type:
+        REGISTRY[registration.type] = registration
+        return view
+
+    return decorator

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from hms.core.views import healthz
+
+handler400 = "hms.web.views.bad_request"
+handler403 = "hms.web.views.permission_denied"
+handler404 = "hms.web.views.not_found"
+handler500 = "hms.web.views.server_error"
+
+api_v1 = [
+    path("", include("hms.accounts.api.urls")),
+    path("", include("hms.audit.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("hms.accounts.web.urls")),
+    path("audit/", include("hms.audit.web.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("fhir/R4/", include("hms.interop.fhir.urls")),
+    path("", include("hms.web.urls")),
+]

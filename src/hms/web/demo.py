@@ -1,0 +1,83 @@
+"""The demo hospital: two facilities, their departments and one user per staff role."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from hms.accounts import services as account_services
+from hms.accounts.models import User
+from hms.core import context
+from hms.core.models import Department, Facility
+
+DEMO_PASSWORD = "demo-hospital-2026"
+
+HOSPITAL = ("RGH", "Riverside General Hospital", "Africa/Nairobi", "KES",
+            "1 Riverside Road, Nairobi", "+254 20 555 0100")
+CLINIC = ("RCC", "Riverside Community Clinic", "Africa/Nairobi", "KES",
+          "14 Market Street, Thika", "+254 67 555 0140")
+
+DEPARTMENTS = {
+    "RGH": [
+        ("OPD", "General outpatients", Department.Kind.OUTPATIENT),
+        ("PAED", "Paediatrics clinic", Department.Kind.OUTPATIENT),
+        ("ANC", "Antenatal clinic", Department.Kind.OUTPATIENT),
+        ("ER", "Emergency", Department.Kind.EMERGENCY),
+        ("MED", "Medical ward", Department.Kind.WARD),
+        ("SURG", "Surgical ward", Department.Kind.WARD),
+        ("MAT", "Maternity ward", Department.Kind.WARD),
+        ("THR", "Main theatre", Department.Kind.THEATRE),
+        ("PHARM", "Pharmacy", Department.Kind.PHARMACY),
+        ("LAB", "Laboratory", Department.Kind.LABORATORY),
+        ("XRAY", "Radiology", Department.Kind.RADIOLOGY),
+        ("BILL", "Billing and cashier", Department.Kind.BILLING),
+        ("REC", "Medical records", Department.Kind.RECORDS),
+        ("STORE", "Main stores", Department.Kind.STORES),
+        ("ADMIN", "Administration", Department.Kind.ADMINISTRATION),
+    ],
+    "RCC": [
+        ("OPD", "Outpatients", Department.Kind.OUTPATIENT),
+        ("PHARM", "Dispensary", Department.Kind.PHARMACY),
+        ("LAB", "Laboratory", Department.Kind.LABORATORY),
+        ("BILL", "Cashier", Department.Kind.BILLING),
+    ],
+}
+
+# username, first, last, roles at RGH, roles at RCC
+STAFF = [
+    ("admin", "Amina", "Odhiambo", ["admin"], ["admin"]),
+    ("reception", "Grace", "Wanjiru", ["receptionist"], ["receptionist"]),
+    ("nurse", "Peter", "Kamau", ["nurse"], []),
+    ("doctor", "Fatuma", "Hassan", ["doctor"], ["doctor"]),
+    ("pharmacist", "John", "Mwangi", ["pharmacist"], []),
+    ("labtech", "Mercy", "Achieng", ["lab_technician"], []),
+    ("radiologist", "David", "Otieno", ["radiologist"], []),
+    ("billing", "Ruth", "Njeri", ["billing_clerk"], []),
+    ("wardmanager", "Samuel", "Kiprop", ["ward_manager"], []),
+    ("auditor", "Esther", "Mutua", ["auditor"], []),
+]
+
+
+def _facility(code, name, tz, currency, address, phone) -> Facility:
+    facility, _ = Facility.objects.get_or_create(
+        code=code, defaults={"name": name, "timezone": tz, "currency": currency,
+                             "address": address, "phone": phone})
+    for dept_code, dept_name, kind in DEPARTMENTS[code]:
+        Department.objects.get_or_create(facility=facility, code=dept_code,
+                                         defaults={"name": dept_name, "kind": kind})
+    return facility
+
+
+def load_demo() -> bool:
+    """Load the demo hospital once; returns False when it was already there."""
+    if User.objects.filter(username="admin").exists():
+        return False
+    with context.bound(context.RequestContext(channel="cli")), transaction.atomic():
+        hospital, clinic = _facility(*HOSPITAL), _facility(*CLINIC)
+        for username, first, last, here, there in STAFF:
+            user = account_services.create_user(
+                actor=None, facility=hospital, username=username, password=DEMO_PASSWORD,
+                roles=here, first_name=first, last_name=last, skip_permission_checks=True)
+            if there:
+                account_services.assign_roles(actor=None, user=user, facility=clinic, roles=there,
+                                              skip_permission_checks=True)
+    return True

@@ -1,0 +1,28 @@
+"""The navigation: each entry names the permission that shows it.
+
+A module adds its pages here; the shell shows a user only what their roles in the
+current facility allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hms.accounts.permissions import Perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: Perm | None  # None: everyone signed in
+    shortcut: str = ""
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("Home", "web:home", None, "g h"),
+    NavItem("Audit trail", "audit:search", Perm.VIEW_AUDIT, "g a"),
+    NavItem("Users", "accounts:user-list", Perm.MANAGE_USERS, "g u"),
+    NavItem("Facilities", "admin:index", Perm.MANAGE_FACILITY, ""),
+    NavItem("API tokens", "accounts:tokens", Perm.USE_API_TOKENS, ""),
+)
