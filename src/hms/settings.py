@@ -148,6 +148,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if TESTING:
+    # Tests create many users; one test checks the argon2 setting on its own.
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *PASSWORD_HASHERS,
+    ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -165,9 +171,7 @@ AUTHENTICATION_BACKENDS = [
 
 # Sessions: idle log-off. Every request pushes the expiry forward, so the session
 # ends HMS_IDLE_TIMEOUT_MINUTES after the last request.
-IDLE_TIMEOUT_SECONDS = int(
-    float(os.environ.get("HMS_IDLE_TIMEOUT_MINUTES", "15")) * 60
-)
+IDLE_TIMEOUT_SECONDS = int(float(os.environ.get("HMS_IDLE_TIMEOUT_MINUTES", "15")) * 60)
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -231,6 +235,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = TESTING or DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -19,7 +19,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
     permission = Perm.MANAGE_FACILITY
 
     def _allowed(self, request) -> bool:
-        return policies.has_permission(request.user, self.permission, getattr(request, "facility", None))
+        return policies.has_permission(
+            request.user, self.permission, getattr(request, "facility", None)
+        )
 
     def has_module_permission(self, request) -> bool:
         return self._allowed(request)
@@ -41,8 +43,12 @@ class AuditedModelAdmin(admin.ModelAdmin):
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        record_event(action=Action.UPDATE, actor=request.user, obj=obj,
-                     reason=f"administration: {self.construct_change_message_text(message)}"[:500])
+        record_event(
+            action=Action.UPDATE,
+            actor=request.user,
+            obj=obj,
+            reason=f"administration: {self.construct_change_message_text(message)}"[:500],
+        )
         return super().log_change(request, obj, message)
 
     @staticmethod

@@ -17,7 +17,9 @@ class HmsAdminSite(admin.AdminSite):
         return bool(
             user.is_active
             and user.is_authenticated
-            and policies.has_permission(user, Perm.MANAGE_FACILITY, getattr(request, "facility", None))
+            and policies.has_permission(
+                user, Perm.MANAGE_FACILITY, getattr(request, "facility", None)
+            )
         )
 
     def login(self, request, extra_context=None):

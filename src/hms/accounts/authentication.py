@@ -26,9 +26,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             self._refuse(request, "malformed Authorization header")
-        token = (
-            ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
-        )
+        token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
         if token is None:
             self._refuse(request, "unknown API token")
         if token.revoked_at is not None:
@@ -45,11 +43,19 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="hms"'
 
     def _refuse(self, request, reason: str, user=None):
-        record_event(action=Action.LOGIN_FAILED, actor=user, outcome=Outcome.DENIED, reason=reason)
+        record_event(
+            action=Action.LOGIN_FAILED,
+            actor=user,
+            outcome=Outcome.DENIED,
+            reason=reason,
+        )
         request._request.hms_audited = True
         raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
 
     def _touch(self, token: ApiToken) -> None:
         now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > _TOUCH_INTERVAL_SECONDS:
+        if (
+            token.last_used_at is None
+            or (now - token.last_used_at).total_seconds() > _TOUCH_INTERVAL_SECONDS
+        ):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

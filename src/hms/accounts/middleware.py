@@ -10,7 +10,13 @@ from hms.accounts import policies
 from hms.accounts.session import bind_actor
 
 # Paths a user who still owes a second factor may reach.
-_OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/healthz")
+_OPEN_PREFIXES = (
+    "/accounts/2fa/",
+    "/accounts/logout/",
+    "/accounts/login/",
+    "/static/",
+    "/healthz",
+)
 
 
 class FacilityMiddleware:
@@ -46,8 +52,11 @@ class TwoFactorRequiredMiddleware:
         ):
             if request.path.startswith(("/api/", "/fhir/")):
                 return JsonResponse(
-                    {"code": "TWO_FACTOR_REQUIRED",
-                     "detail": "Complete two-factor login first."}, status=401,
+                    {
+                        "code": "TWO_FACTOR_REQUIRED",
+                        "detail": "Complete two-factor login first.",
+                    },
+                    status=401,
                 )
             if user_has_device(user, confirmed=True):
                 return redirect("accounts:two-factor-verify")

@@ -43,7 +43,9 @@ class RoleAssignment(BaseModel):
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="role_assignments")
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="role_assignments")
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="role_assignments"
+    )
 
     class Meta:
         constraints = [

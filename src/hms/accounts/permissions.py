@@ -49,8 +49,10 @@ ROLES: dict[RoleCode, RoleDefinition] = {
     r.code: r
     for r in [
         RoleDefinition(
-            RoleCode.ADMIN, "Administrator",
-            _STAFF | {Perm.MANAGE_FACILITY, Perm.MANAGE_USERS, Perm.VERIFY_AUDIT}, True,
+            RoleCode.ADMIN,
+            "Administrator",
+            _STAFF | {Perm.MANAGE_FACILITY, Perm.MANAGE_USERS, Perm.VERIFY_AUDIT},
+            True,
         ),
         RoleDefinition(RoleCode.RECEPTIONIST, "Receptionist", _STAFF, False),
         RoleDefinition(RoleCode.NURSE, "Nurse", _STAFF, False),
@@ -61,8 +63,10 @@ ROLES: dict[RoleCode, RoleDefinition] = {
         RoleDefinition(RoleCode.BILLING_CLERK, "Billing clerk", _STAFF, False),
         RoleDefinition(RoleCode.WARD_MANAGER, "Ward manager", _STAFF, False),
         RoleDefinition(
-            RoleCode.AUDITOR, "Auditor",
-            _STAFF | {Perm.VIEW_AUDIT, Perm.EXPORT_AUDIT, Perm.VERIFY_AUDIT}, True,
+            RoleCode.AUDITOR,
+            "Auditor",
+            _STAFF | {Perm.VIEW_AUDIT, Perm.EXPORT_AUDIT, Perm.VERIFY_AUDIT},
+            True,
         ),
         RoleDefinition(RoleCode.PATIENT, "Patient", frozenset(), False),
     ]

@@ -13,8 +13,10 @@ from hms.core.models import Facility
 
 def user_security_summary(*, facility: Facility) -> dict[str, int]:
     users = User.objects.filter(role_assignments__facility=facility, is_active=True).distinct()
-    needing = users.filter(role_assignments__facility=facility,
-                           role_assignments__role__requires_two_factor=True).distinct()
+    needing = users.filter(
+        role_assignments__facility=facility,
+        role_assignments__role__requires_two_factor=True,
+    ).distinct()
     enrolled = TOTPDevice.objects.filter(confirmed=True).values("user_id")
     locked = AccessAttempt.objects.filter(
         failures_since_start__gte=settings.AXES_FAILURE_LIMIT,

@@ -54,7 +54,9 @@ def validate_new_password(password: str, user: User | None = None) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.messages), field="password", code=Code.WEAK_PASSWORD) from exc
+        raise InvalidInput(
+            " ".join(exc.messages), field="password", code=Code.WEAK_PASSWORD
+        ) from exc
 
 
 def _roles(codes: Iterable[str]) -> list[Role]:
@@ -97,40 +99,61 @@ def create_user(
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise InvalidInput(
-                f"The username {username!r} is taken.", field="username", code=Code.USERNAME_TAKEN
+                f"The username {username!r} is taken.",
+                field="username",
+                code=Code.USERNAME_TAKEN,
             )
         user.set_password(password)
         user.save()
         for role in role_rows:
-            RoleAssignment.objects.create(user=user, role=role, facility=facility, created_by=_user(actor))
+            RoleAssignment.objects.create(
+                user=user, role=role, facility=facility, created_by=_user(actor)
+            )
         record_event(
-            action=Action.CREATE, actor=actor, obj=user,
+            action=Action.CREATE,
+            actor=actor,
+            obj=user,
             reason=f"roles {', '.join(r.code for r in role_rows)} at {facility.code}",
         )
     return user
 
 
-def assign_roles(*, actor: Any, user: User, facility: Facility, roles: Iterable[str],
-                 skip_permission_checks: bool = False) -> User:
+def assign_roles(
+    *,
+    actor: Any,
+    user: User,
+    facility: Facility,
+    roles: Iterable[str],
+    skip_permission_checks: bool = False,
+) -> User:
     """Replace the user's roles in `facility` with `roles` (MANAGE_USERS there)."""
     if not skip_permission_checks:
         policies.check_permission(actor, Perm.MANAGE_USERS, facility)
     role_rows = _roles(roles)
     with transaction.atomic():
-        RoleAssignment.objects.filter(user=user, facility=facility).exclude(role__in=role_rows).delete()
+        RoleAssignment.objects.filter(user=user, facility=facility).exclude(
+            role__in=role_rows
+        ).delete()
         for role in role_rows:
             RoleAssignment.objects.get_or_create(
-                user=user, role=role, facility=facility, defaults={"created_by": _user(actor)}
+                user=user,
+                role=role,
+                facility=facility,
+                defaults={"created_by": _user(actor)},
             )
         record_event(
-            action=Action.UPDATE, actor=actor, obj=user,
+            action=Action.UPDATE,
+            actor=actor,
+            obj=user,
             reason=f"roles at {facility.code} set to {', '.join(r.code for r in role_rows)}",
         )
     policies.forget_cached_roles(user)
     return user
 
 
-def set_user_active(*, actor: Any, user: User, facility: Facility, active: bool, reason: str) -> User:
+def set_user_active(
+    *, actor: Any, user: User, facility: Facility, active: bool, reason: str
+) -> User:
     """Activate or deactivate a user; deactivation also revokes their API tokens."""
     policies.check_permission(actor, Perm.MANAGE_USERS, facility)
     reason = _clean(reason, "reason", 300, Code.INVALID_NAME)
@@ -138,9 +161,13 @@ def set_user_active(*, actor: Any, user: User, facility: Facility, active: bool,
         user.is_active = active
         user.save(update_fields=["is_active"])
         if not active:
-            ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+            ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
         record_event(
-            action=Action.UPDATE, actor=actor, obj=user,
+            action=Action.UPDATE,
+            actor=actor,
+            obj=user,
             reason=("activated" if active else "deactivated") + (f": {reason}" if reason else ""),
         )
     return user
@@ -149,10 +176,18 @@ def set_user_active(*, actor: Any, user: User, facility: Facility, active: bool,
 def change_password(*, actor: User, old_password: str, new_password: str) -> User:
     """Change the actor's own password after checking the current one."""
     if not actor.check_password(old_password):
-        record_event(action=Action.UPDATE, actor=actor, obj=actor, outcome="failure",
-                     reason="password change refused: wrong current password")
-        raise InvalidInput("The current password is wrong.", field="old_password",
-                           code=Code.WRONG_PASSWORD)
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=actor,
+            outcome="failure",
+            reason="password change refused: wrong current password",
+        )
+        raise InvalidInput(
+            "The current password is wrong.",
+            field="old_password",
+            code=Code.WRONG_PASSWORD,
+        )
     validate_new_password(new_password, actor)
     with transaction.atomic():
         actor.set_password(new_password)
@@ -161,8 +196,15 @@ def change_password(*, actor: User, old_password: str, new_password: str) -> Use
     return actor
 
 
-def issue_token(*, actor: Any, user: User, name: str, days: int, facility: Facility | None = None,
-                skip_permission_checks: bool = False) -> tuple[ApiToken, str]:
+def issue_token(
+    *,
+    actor: Any,
+    user: User,
+    name: str,
+    days: int,
+    facility: Facility | None = None,
+    skip_permission_checks: bool = False,
+) -> tuple[ApiToken, str]:
     """Create an API token for `user` valid for `days`; return it with its secret.
 
     The secret is shown once: only its SHA-256 digest is stored. A user issues their
@@ -174,16 +216,27 @@ def issue_token(*, actor: Any, user: User, name: str, days: int, facility: Facil
         policies.check_permission(actor, Perm.USE_API_TOKENS, facility)
     name = _clean(name or "api", "name", 100, Code.INVALID_NAME) or "api"
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_TOKEN_DAYS:
-        raise InvalidInput(f"Expiry must be 1 to {MAX_TOKEN_DAYS} days.", field="expires_days",
-                           code=Code.INVALID_EXPIRY)
+        raise InvalidInput(
+            f"Expiry must be 1 to {MAX_TOKEN_DAYS} days.",
+            field="expires_days",
+            code=Code.INVALID_EXPIRY,
+        )
     raw = "hms_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=raw[:10], digest=token_digest(raw),
-            expires_at=timezone.now() + timedelta(days=days), created_by=_user(actor),
+            user=user,
+            name=name,
+            prefix=raw[:10],
+            digest=token_digest(raw),
+            expires_at=timezone.now() + timedelta(days=days),
+            created_by=_user(actor),
         )
-        record_event(action=Action.CREATE, actor=actor, obj=token,
-                     reason=f"API token {token.prefix} for {user.username}, {days} days")
+        record_event(
+            action=Action.CREATE,
+            actor=actor,
+            obj=token,
+            reason=f"API token {token.prefix} for {user.username}, {days} days",
+        )
     return token, raw
 
 
@@ -192,7 +245,9 @@ def revoke_token(*, actor: Any, token: ApiToken, skip_permission_checks: bool = 
     if not skip_permission_checks and actor.pk != token.user_id:
         raise NotFound("No such token.", code=Code.TOKEN_NOT_FOUND)
     with transaction.atomic():
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         token.refresh_from_db()
         record_event(action=Action.UPDATE, actor=actor, obj=token, reason="API token revoked")
     return token
@@ -213,10 +268,18 @@ def confirm_totp_enrolment(*, user: User, device: TOTPDevice, code: str) -> list
     authenticator and one set of recovery codes are active at a time.
     """
     if not device.verify_token(code.strip()):
-        record_event(action=Action.UPDATE, actor=user, obj=user, outcome="failure",
-                     reason="two-factor enrolment: wrong code")
-        raise InvalidInput("That code is not right. Check the time on your phone and try again.",
-                           field="code", code=Code.INVALID_OTP)
+        record_event(
+            action=Action.UPDATE,
+            actor=user,
+            obj=user,
+            outcome="failure",
+            reason="two-factor enrolment: wrong code",
+        )
+        raise InvalidInput(
+            "That code is not right. Check the time on your phone and try again.",
+            field="code",
+            code=Code.INVALID_OTP,
+        )
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True

@@ -59,20 +59,40 @@ def verify_chain(rows: Iterable[AuditEvent] | None = None) -> ChainReport:
     expected_prev, expected_id, checked = GENESIS_HASH, 1, 0
     for row in rows:
         if row.id != expected_id:
-            return ChainReport(False, checked, expected_prev, expected_id,
-                               f"row {expected_id} is missing (next row found is {row.id})")
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                expected_id,
+                f"row {expected_id} is missing (next row found is {row.id})",
+            )
         if row.prev_hash != expected_prev:
-            return ChainReport(False, checked, expected_prev, row.id,
-                               f"row {row.id} does not follow row {row.id - 1}")
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                row.id,
+                f"row {row.id} does not follow row {row.id - 1}",
+            )
         if row.compute_hash() != row.hash:
-            return ChainReport(False, checked, expected_prev, row.id,
-                               f"row {row.id} was altered (its content no longer matches its hash)")
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                row.id,
+                f"row {row.id} was altered (its content no longer matches its hash)",
+            )
         expected_prev, expected_id, checked = row.hash, row.id + 1, checked + 1
     head = ChainHead.objects.filter(id=1).first()
     if head and (head.last_id != checked or head.last_hash != expected_prev):
-        return ChainReport(False, checked, expected_prev, checked + 1,
-                           f"rows {checked + 1} to {head.last_id} are missing "
-                           f"(the chain head names row {head.last_id})")
+        return ChainReport(
+            False,
+            checked,
+            expected_prev,
+            checked + 1,
+            f"rows {checked + 1} to {head.last_id} are missing "
+            f"(the chain head names row {head.last_id})",
+        )
     return ChainReport(True, checked, expected_prev)
 
 

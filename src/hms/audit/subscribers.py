@@ -5,8 +5,13 @@ from __future__ import annotations
 from hms.audit.services import Action, Outcome, record_event
 
 _ACTION_BY_METHOD = {
-    "GET": Action.READ, "HEAD": Action.READ, "OPTIONS": Action.READ,
-    "POST": Action.CREATE, "PUT": Action.UPDATE, "PATCH": Action.UPDATE, "DELETE": Action.DELETE,
+    "GET": Action.READ,
+    "HEAD": Action.READ,
+    "OPTIONS": Action.READ,
+    "POST": Action.CREATE,
+    "PUT": Action.UPDATE,
+    "PATCH": Action.UPDATE,
+    "DELETE": Action.DELETE,
 }
 
 

@@ -23,7 +23,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "hms_request_context", default=RequestContext(channel="system")
+    "hms_request_context",
+    default=RequestContext(channel="system"),  # noqa: B039 (frozen)
 )
 
 

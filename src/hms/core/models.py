@@ -25,12 +25,20 @@ class BaseModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -39,7 +47,9 @@ class BaseModel(models.Model):
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Africa/Nairobi.")
+        raise ValidationError(
+            f"Unknown time zone {value!r}; use an IANA name such as Africa/Nairobi."
+        )
 
 
 def validate_currency(value: str) -> None:
@@ -91,7 +101,9 @@ class Department(BaseModel):
     class Meta:
         ordering = ["facility_id", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "code"], name="department_code_unique_per_facility")
+            models.UniqueConstraint(
+                fields=["facility", "code"], name="department_code_unique_per_facility"
+            )
         ]
 
     def __str__(self) -> str:

@@ -17,9 +17,7 @@ _ALLOWED_MULTILINE = {"\n", "\r", "\t"}
 def clean_text(value: str, *, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", value)
     for char in value:
-        if unicodedata.category(char) == "Cc" and not (
-            multiline and char in _ALLOWED_MULTILINE
-        ):
+        if unicodedata.category(char) == "Cc" and not (multiline and char in _ALLOWED_MULTILINE):
             raise ValidationError(
                 "Contains a control character (U+%(cp)04X), which is not allowed.",
                 code="control_character",

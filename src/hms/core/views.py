@@ -19,7 +19,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        body = {"status": "unavailable", "database": {"vendor": connection.vendor, "ok": False}}
+        body = {
+            "status": "unavailable",
+            "database": {"vendor": connection.vendor, "ok": False},
+        }
         return JsonResponse(body, status=503)
     latency_ms = round((time.perf_counter() - started) * 1000, 2)
     body = {

@@ -17,8 +17,12 @@ def shell(request: HttpRequest) -> dict[str, object]:
     facility = getattr(request, "facility", None)
     allowed = policies.permissions_in(user, facility)
     nav = [
-        {"label": item.label, "url": reverse(item.url_name), "shortcut": item.shortcut,
-         "active": request.path == reverse(item.url_name)}
+        {
+            "label": item.label,
+            "url": reverse(item.url_name),
+            "shortcut": item.shortcut,
+            "active": request.path == reverse(item.url_name),
+        }
         for item in NAVIGATION
         if item.permission is None or item.permission in allowed
     ]
@@ -26,6 +30,8 @@ def shell(request: HttpRequest) -> dict[str, object]:
         "nav": nav,
         "current_facility": facility,
         "user_facilities": policies.facilities_of(user),
-        "current_roles": [ROLES[code].name for code in policies.roles_in(user, facility) if code in ROLES],
+        "current_roles": [
+            ROLES[code].name for code in policies.roles_in(user, facility) if code in ROLES
+        ],
         "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS,
     }

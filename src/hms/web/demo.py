@@ -11,10 +11,22 @@ from hms.core.models import Department, Facility
 
 DEMO_PASSWORD = "demo-hospital-2026"
 
-HOSPITAL = ("RGH", "Riverside General Hospital", "Africa/Nairobi", "KES",
-            "1 Riverside Road, Nairobi", "+254 20 555 0100")
-CLINIC = ("RCC", "Riverside Community Clinic", "Africa/Nairobi", "KES",
-          "14 Market Street, Thika", "+254 67 555 0140")
+HOSPITAL = (
+    "RGH",
+    "Riverside General Hospital",
+    "Africa/Nairobi",
+    "KES",
+    "1 Riverside Road, Nairobi",
+    "+254 20 555 0100",
+)
+CLINIC = (
+    "RCC",
+    "Riverside Community Clinic",
+    "Africa/Nairobi",
+    "KES",
+    "14 Market Street, Thika",
+    "+254 67 555 0140",
+)
 
 DEPARTMENTS = {
     "RGH": [
@@ -59,11 +71,21 @@ STAFF = [
 
 def _facility(code, name, tz, currency, address, phone) -> Facility:
     facility, _ = Facility.objects.get_or_create(
-        code=code, defaults={"name": name, "timezone": tz, "currency": currency,
-                             "address": address, "phone": phone})
+        code=code,
+        defaults={
+            "name": name,
+            "timezone": tz,
+            "currency": currency,
+            "address": address,
+            "phone": phone,
+        },
+    )
     for dept_code, dept_name, kind in DEPARTMENTS[code]:
-        Department.objects.get_or_create(facility=facility, code=dept_code,
-                                         defaults={"name": dept_name, "kind": kind})
+        Department.objects.get_or_create(
+            facility=facility,
+            code=dept_code,
+            defaults={"name": dept_name, "kind": kind},
+        )
     return facility
 
 
@@ -75,9 +97,21 @@ def load_demo() -> bool:
         hospital, clinic = _facility(*HOSPITAL), _facility(*CLINIC)
         for username, first, last, here, there in STAFF:
             user = account_services.create_user(
-                actor=None, facility=hospital, username=username, password=DEMO_PASSWORD,
-                roles=here, first_name=first, last_name=last, skip_permission_checks=True)
+                actor=None,
+                facility=hospital,
+                username=username,
+                password=DEMO_PASSWORD,
+                roles=here,
+                first_name=first,
+                last_name=last,
+                skip_permission_checks=True,
+            )
             if there:
-                account_services.assign_roles(actor=None, user=user, facility=clinic, roles=there,
-                                              skip_permission_checks=True)
+                account_services.assign_roles(
+                    actor=None,
+                    user=user,
+                    facility=clinic,
+                    roles=there,
+                    skip_permission_checks=True,
+                )
     return True

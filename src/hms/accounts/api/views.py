@@ -68,13 +68,21 @@ class TokenListCreateApi(APIView):
         tokens = ApiToken.objects.filter(user=request.user)
         return Response(TokenOutputSerializer(tokens, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer}, summary="Issue a token")
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: CreatedSerializer},
+        summary="Issue a token",
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         token, raw = services.issue_token(
-            actor=request.user, user=request.user, facility=request._request.facility,
-            name=data.validated_data["name"], days=data.validated_data["expires_days"])
+            actor=request.user,
+            user=request.user,
+            facility=request._request.facility,
+            name=data.validated_data["name"],
+            days=data.validated_data["expires_days"],
+        )
         token.token = raw
         return Response(self.CreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
@@ -82,7 +90,11 @@ class TokenListCreateApi(APIView):
 class TokenRevokeApi(APIView):
     required_permission = Perm.USE_API_TOKENS
 
-    @extend_schema(request=None, responses=TokenOutputSerializer, summary="Revoke one of your tokens")
+    @extend_schema(
+        request=None,
+        responses=TokenOutputSerializer,
+        summary="Revoke one of your tokens",
+    )
     def post(self, request, external_id):
         token = get_object_or_404(ApiToken, external_id=external_id, user=request.user)
         token = services.revoke_token(actor=request.user, token=token)
@@ -112,7 +124,10 @@ class FacilitySerializer(serializers.Serializer):
 class FacilityListApi(APIView):
     required_permission = Perm.VIEW_FACILITY
 
-    @extend_schema(responses=FacilitySerializer(many=True), summary="Facilities where you hold a role")
+    @extend_schema(
+        responses=FacilitySerializer(many=True),
+        summary="Facilities where you hold a role",
+    )
     def get(self, request):
         facilities = policies.facilities_of(request.user)
         ids = [f.pk for f in facilities]
@@ -139,22 +154,34 @@ class UserListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = PlainTextField(max_length=150)
         password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
-        roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLE_CHOICES),
-                                      min_length=1, max_length=len(ROLE_CHOICES))
+        roles = serializers.ListField(
+            child=serializers.ChoiceField(choices=ROLE_CHOICES),
+            min_length=1,
+            max_length=len(ROLE_CHOICES),
+        )
         first_name = PlainTextField(max_length=150, required=False, default="", allow_blank=True)
         last_name = PlainTextField(max_length=150, required=False, default="", allow_blank=True)
         email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses={201: UserSerializer},
-                   summary="Create a user with roles in your current facility")
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: UserSerializer},
+        summary="Create a user with roles in your current facility",
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.create_user(actor=request.user, facility=request._request.facility,
-                                    **data.validated_data)
+        user = services.create_user(
+            actor=request.user,
+            facility=request._request.facility,
+            **data.validated_data,
+        )
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=UserSerializer(many=True), summary="Users holding a role in your facility")
+    @extend_schema(
+        responses=UserSerializer(many=True),
+        summary="Users holding a role in your facility",
+    )
     def get(self, request):
         users = User.objects.filter(role_assignments__facility=request._request.facility).distinct()
         return Response(UserSerializer(users.order_by("username"), many=True).data)

@@ -24,9 +24,13 @@ def permission_required(perm: Perm) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not policies.has_permission(request.user, perm, request.facility):
-                record_event(action=Action.READ if request.method == "GET" else Action.UPDATE,
-                             actor=request.user, object_type=f"page:{request.path}"[:100],
-                             outcome=Outcome.DENIED, reason=f"needs {perm}")
+                record_event(
+                    action=Action.READ if request.method == "GET" else Action.UPDATE,
+                    actor=request.user,
+                    object_type=f"page:{request.path}"[:100],
+                    outcome=Outcome.DENIED,
+                    reason=f"needs {perm}",
+                )
                 return render(request, "web/403.html", {"needed": perm}, status=403)
             return view(request, *args, **kwargs)
 

@@ -16,19 +16,38 @@ class PlainCharField(forms.CharField):
 
 
 class LoginForm(forms.Form):
-    username = PlainCharField(max_length=150, widget=forms.TextInput(attrs={
-        "autofocus": True, "autocomplete": "username", "autocapitalize": "none"}))
-    password = forms.CharField(max_length=4096, strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}))
+    username = PlainCharField(
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "username",
+                "autocapitalize": "none",
+            }
+        ),
+    )
+    password = forms.CharField(
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class OtpForm(forms.Form):
     code = forms.CharField(
-        max_length=20, label="Code",
-        error_messages={"required": "Enter the 6-digit code from your authenticator app, or a recovery code."},
-        widget=forms.TextInput(attrs={
-            "autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric",
-            "placeholder": "123456"}),
+        max_length=20,
+        label="Code",
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app, or a recovery code."
+        },
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "placeholder": "123456",
+            }
+        ),
     )
 
     def clean_code(self) -> str:
@@ -39,13 +58,24 @@ class OtpForm(forms.Form):
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label="Current password", strip=False, max_length=4096,
-                                   widget=forms.PasswordInput(attrs={"autofocus": True,
-                                                                     "autocomplete": "current-password"}))
-    new_password = forms.CharField(label="New password", strip=False, max_length=4096,
-                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    confirm_password = forms.CharField(label="New password again", strip=False, max_length=4096,
-                                       widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    old_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autofocus": True, "autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_password = forms.CharField(
+        label="New password again",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -55,8 +85,12 @@ class PasswordChangeForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = PlainCharField(max_length=100, initial="api", widget=forms.TextInput(attrs={"autofocus": True}))
-    expires_days = forms.IntegerField(min_value=1, max_value=366, initial=90, label="Expires after (days)")
+    name = PlainCharField(
+        max_length=100, initial="api", widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    expires_days = forms.IntegerField(
+        min_value=1, max_value=366, initial=90, label="Expires after (days)"
+    )
 
 
 class UserCreateForm(forms.Form):
@@ -65,16 +99,24 @@ class UserCreateForm(forms.Form):
     last_name = PlainCharField(max_length=150, required=False)
     email = forms.EmailField(required=False, max_length=254)
     roles = forms.MultipleChoiceField(
-        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple,
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one role."},
     )
-    password = forms.CharField(strip=False, max_length=4096, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}), help_text="At least 12 characters; not a common password.")
+    password = forms.CharField(
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; not a common password.",
+    )
 
 
 class RolesForm(forms.Form):
-    roles = forms.MultipleChoiceField(choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple,
-                                      error_messages={"required": "Choose at least one role."})
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one role."},
+    )
 
 
 class ReasonForm(forms.Form):

@@ -47,9 +47,15 @@ def user_create(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 user = services.create_user(
-                    actor=request.user, facility=request.facility, username=data["username"],
-                    password=data["password"], roles=data["roles"], first_name=data["first_name"],
-                    last_name=data["last_name"], email=data["email"])
+                    actor=request.user,
+                    facility=request.facility,
+                    username=data["username"],
+                    password=data["password"],
+                    roles=data["roles"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                )
             except DomainError as exc:
                 add_domain_error(form, exc)
                 status = exc.status
@@ -71,10 +77,17 @@ def user_detail(request: HttpRequest, external_id) -> HttpResponse:
             return redirect("accounts:user-detail", external_id=user.external_id)
     else:
         record_event(action=Action.READ, actor=request.user, obj=user)
-    return render(request, "accounts/user_detail.html", {
-        "subject": user, "roles_form": roles_form, "reason_form": ReasonForm(),
-        "has_2fa": user_has_device(user, confirmed=True),
-    }, status=status)
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "subject": user,
+            "roles_form": roles_form,
+            "reason_form": ReasonForm(),
+            "has_2fa": user_has_device(user, confirmed=True),
+        },
+        status=status,
+    )
 
 
 def _apply_user_action(request: HttpRequest, user: User, roles_form: RolesForm):
@@ -84,20 +97,32 @@ def _apply_user_action(request: HttpRequest, user: User, roles_form: RolesForm):
             roles_form = RolesForm(request.POST)
             if not roles_form.is_valid():
                 return 400, roles_form
-            services.assign_roles(actor=request.user, user=user, facility=request.facility,
-                                  roles=roles_form.cleaned_data["roles"])
+            services.assign_roles(
+                actor=request.user,
+                user=user,
+                facility=request.facility,
+                roles=roles_form.cleaned_data["roles"],
+            )
             messages.success(request, "Roles saved.")
         elif action in ("deactivate", "activate"):
             reason = ReasonForm(request.POST)
             if not reason.is_valid():
                 messages.error(request, "The reason has characters that are not allowed.")
                 return 400, roles_form
-            services.set_user_active(actor=request.user, user=user, facility=request.facility,
-                                     active=action == "activate", reason=reason.cleaned_data["reason"])
+            services.set_user_active(
+                actor=request.user,
+                user=user,
+                facility=request.facility,
+                active=action == "activate",
+                reason=reason.cleaned_data["reason"],
+            )
             messages.success(request, f"User {action}d.")
         elif action == "reset_2fa":
             services.reset_two_factor(actor=request.user, user=user, facility=request.facility)
-            messages.success(request, "Two-factor login reset; the user enrols again at next sign-in.")
+            messages.success(
+                request,
+                "Two-factor login reset; the user enrols again at next sign-in.",
+            )
         elif action == "unlock":
             services.unlock_user(actor=request.user, user=user, facility=request.facility)
             messages.success(request, "Sign-in lockout lifted.")

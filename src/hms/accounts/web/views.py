@@ -30,7 +30,9 @@ from hms.core.forms import add_domain_error
 
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return settings.LOGIN_REDIRECT_URL
 
@@ -39,11 +41,17 @@ def locked_out(request: HttpRequest, credentials=None, *args, **kwargs) -> HttpR
     """Shown by django-axes when a username is locked after repeated failures."""
     form = LoginForm(initial={"username": (credentials or {}).get("username", "")})
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "accounts/login.html", {
-        "form": form, "locked": True,
-        "error": f"This account is locked after too many failed sign-ins. Try again in {minutes} "
-                 "minutes or ask an administrator.",
-    }, status=429)
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "locked": True,
+            "error": "This account is locked after too many failed sign-ins. "
+            f"Try again in {minutes} minutes or ask an administrator.",
+        },
+        status=429,
+    )
 
 
 @sensitive_post_parameters("password")
@@ -52,19 +60,31 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET" and not request.GET.get("timeout"):
         return redirect(_next_url(request))
     form = LoginForm(request.POST or None)
-    context = {"form": form, "next": _next_url(request), "timeout": request.GET.get("timeout")}
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "timeout": request.GET.get("timeout"),
+    }
     if request.method != "POST":
         return render(request, "accounts/login.html", context)
     if not form.is_valid():
-        record_event(action=Action.LOGIN_FAILED, username=request.POST.get("username", "")[:150],
-                     outcome=Outcome.FAILURE, reason="incomplete sign-in form")
+        record_event(
+            action=Action.LOGIN_FAILED,
+            username=request.POST.get("username", "")[:150],
+            outcome=Outcome.FAILURE,
+            reason="incomplete sign-in form",
+        )
         return render(request, "accounts/login.html", context, status=400)
     username = form.cleaned_data["username"]
     user = authenticate(request, username=username, password=form.cleaned_data["password"])
     if user is None:
         locked = getattr(request, "axes_locked_out", False)
-        record_event(action=Action.LOGIN_FAILED, username=username, outcome=Outcome.DENIED,
-                     reason="account locked" if locked else "wrong username or password")
+        record_event(
+            action=Action.LOGIN_FAILED,
+            username=username,
+            outcome=Outcome.DENIED,
+            reason="account locked" if locked else "wrong username or password",
+        )
         if locked:
             return locked_out(request, {"username": username})
         context["error"] = "Wrong username or password."
@@ -73,8 +93,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
     login(request, user)
     if policies.requires_two_factor(user):
         request.session["hms_next"] = context["next"]
-        return redirect("accounts:two-factor-verify" if user_has_device(user, confirmed=True)
-                        else "accounts:two-factor-setup")
+        return redirect(
+            "accounts:two-factor-verify"
+            if user_has_device(user, confirmed=True)
+            else "accounts:two-factor-setup"
+        )
     record_event(action=Action.LOGIN, actor=user, reason="password")
     return redirect(context["next"])
 
@@ -83,8 +106,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     idle = request.POST.get("reason") == "idle"
     if request.user.is_authenticated:
-        record_event(action=Action.LOGOUT, actor=request.user,
-                     reason="automatic log-off after inactivity" if idle else "signed out")
+        record_event(
+            action=Action.LOGOUT,
+            actor=request.user,
+            reason="automatic log-off after inactivity" if idle else "signed out",
+        )
     logout(request)
     login_url = reverse("accounts:login")
     return redirect(f"{login_url}?timeout=1" if idle else login_url)
@@ -116,7 +142,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         reason = "wrong or reused second-factor code"
     else:
         reason = "missing or malformed second-factor code"
-    record_event(action=Action.LOGIN_FAILED, actor=request.user, outcome=Outcome.DENIED, reason=reason)
+    record_event(
+        action=Action.LOGIN_FAILED,
+        actor=request.user,
+        outcome=Outcome.DENIED,
+        reason=reason,
+    )
     return render(request, "accounts/two_factor_verify.html", {"form": form}, status=400)
 
 
@@ -131,7 +162,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             codes = services.confirm_totp_enrolment(
-                user=request.user, device=device, code=form.cleaned_data["code"])
+                user=request.user, device=device, code=form.cleaned_data["code"]
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
             status = 400
@@ -139,21 +171,30 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             request.session["hms_recovery_codes"] = codes
             otp_login(request, device)
             request.session.cycle_key()
-            record_event(action=Action.LOGIN, actor=request.user, reason="password + TOTP (enrolment)")
+            record_event(
+                action=Action.LOGIN,
+                actor=request.user,
+                reason="password + TOTP (enrolment)",
+            )
             return redirect("accounts:recovery-codes")
     elif request.method == "POST":
         status = 400
     qr = segno.make(device.config_url, error="m")
-    return render(request, "accounts/two_factor_setup.html", {
-        "form": form,
-        "qr_data_uri": qr.svg_data_uri(scale=5, dark="#111"),
-        "secret": _base32(device),
-    }, status=status)
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_data_uri": qr.svg_data_uri(scale=5, dark="#111"),
+            "secret": _base32(device),
+        },
+        status=status,
+    )
 
 
 def _base32(device) -> str:
     secret = b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 @never_cache
@@ -161,7 +202,9 @@ def _base32(device) -> str:
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Shows freshly made recovery codes once; POST makes a new set."""
     if request.method == "POST" and request.user.is_verified():
-        request.session["hms_recovery_codes"] = services.regenerate_recovery_codes(user=request.user)
+        request.session["hms_recovery_codes"] = services.regenerate_recovery_codes(
+            user=request.user
+        )
         return redirect("accounts:recovery-codes")
     codes = request.session.pop("hms_recovery_codes", None)
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
@@ -174,8 +217,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_password(actor=request.user, old_password=form.cleaned_data["old_password"],
-                                     new_password=form.cleaned_data["new_password"])
+            services.change_password(
+                actor=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
         except DomainError as exc:
             field = "new_password" if exc.field == "password" else exc.field
             form.add_error(field, exc.message)
@@ -210,8 +256,12 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 _, new_token = services.issue_token(
-                    actor=request.user, user=request.user, facility=request.facility,
-                    name=form.cleaned_data["name"], days=form.cleaned_data["expires_days"])
+                    actor=request.user,
+                    user=request.user,
+                    facility=request.facility,
+                    name=form.cleaned_data["name"],
+                    days=form.cleaned_data["expires_days"],
+                )
                 form = TokenForm()
             except DomainError as exc:
                 add_domain_error(form, exc)
@@ -219,8 +269,12 @@ def tokens(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     rows = ApiToken.objects.filter(user=request.user)
-    return render(request, "accounts/tokens.html",
-                  {"form": form, "tokens": rows, "new_token": new_token}, status=status)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "tokens": rows, "new_token": new_token},
+        status=status,
+    )
 
 
 @require_POST

@@ -19,17 +19,36 @@ class AuditEventListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         username = PlainTextField(max_length=150, required=False, default="")
         patient_id = PlainTextField(max_length=64, required=False, default="")
-        action = serializers.ChoiceField(choices=AuditEvent.Action.choices, required=False, default="")
-        outcome = serializers.ChoiceField(choices=AuditEvent.Outcome.choices, required=False, default="")
+        action = serializers.ChoiceField(
+            choices=AuditEvent.Action.choices, required=False, default=""
+        )
+        outcome = serializers.ChoiceField(
+            choices=AuditEvent.Outcome.choices, required=False, default=""
+        )
         date_from = serializers.DateField(required=False, default=None)
         date_to = serializers.DateField(required=False, default=None)
 
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = AuditEvent
-            fields = ["id", "at", "username", "roles", "facility_code", "action", "object_type",
-                      "object_id", "patient_id", "source_ip", "user_agent", "channel", "outcome",
-                      "reason", "prev_hash", "hash"]
+            fields = [
+                "id",
+                "at",
+                "username",
+                "roles",
+                "facility_code",
+                "action",
+                "object_type",
+                "object_id",
+                "patient_id",
+                "source_ip",
+                "user_agent",
+                "channel",
+                "outcome",
+                "reason",
+                "prev_hash",
+                "hash",
+            ]
 
     @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer(many=True))
     def get(self, request):

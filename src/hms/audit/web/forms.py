@@ -5,13 +5,24 @@ from hms.core.text import clean_text
 
 
 class AuditSearchForm(forms.Form):
-    username = forms.CharField(required=False, max_length=150,
-                               widget=forms.TextInput(attrs={"type": "search", "autofocus": True}))
+    username = forms.CharField(
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
+    )
     patient_id = forms.CharField(required=False, max_length=64, label="Patient id")
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
-    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices])
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    action = forms.ChoiceField(
+        required=False, choices=[("", "Any action"), *AuditEvent.Action.choices]
+    )
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices]
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean_username(self) -> str:
         return clean_text(self.cleaned_data["username"])

@@ -14,9 +14,23 @@ from hms.audit import selectors, services
 from hms.audit.web.forms import AuditSearchForm
 
 PAGE_SIZE = 50
-EXPORT_FIELDS = ["id", "at", "username", "roles", "facility_code", "action", "object_type",
-                 "object_id", "patient_id", "source_ip", "user_agent", "channel", "outcome",
-                 "reason", "hash"]
+EXPORT_FIELDS = [
+    "id",
+    "at",
+    "username",
+    "roles",
+    "facility_code",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "source_ip",
+    "user_agent",
+    "channel",
+    "outcome",
+    "reason",
+    "hash",
+]
 
 
 def _filtered(request: HttpRequest):
@@ -31,11 +45,21 @@ def _filtered(request: HttpRequest):
 @permission_required(Perm.VIEW_AUDIT)
 def search(request: HttpRequest) -> HttpResponse:
     form, events = _filtered(request)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")) if events is not None else None
-    template = "audit/search.html#results" if request.headers.get("HX-Request") else "audit/search.html"
+    page = (
+        Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+        if events is not None
+        else None
+    )
+    template = (
+        "audit/search.html#results" if request.headers.get("HX-Request") else "audit/search.html"
+    )
     status = 400 if events is None else 200
-    return render(request, template, {"form": form, "page": page, "query": request.GET.urlencode()},
-                  status=status)
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "query": request.GET.urlencode()},
+        status=status,
+    )
 
 
 class _Echo:
@@ -48,8 +72,12 @@ def export(request: HttpRequest) -> HttpResponse:
     form, events = _filtered(request)
     if events is None:
         return render(request, "audit/search.html", {"form": form}, status=400)
-    services.record_event(action=services.Action.EXPORT, actor=request.user, object_type="audit.AuditEvent",
-                          reason=f"CSV export, filters: {request.GET.urlencode()}"[:500])
+    services.record_event(
+        action=services.Action.EXPORT,
+        actor=request.user,
+        object_type="audit.AuditEvent",
+        reason=f"CSV export, filters: {request.GET.urlencode()}"[:500],
+    )
     writer = csv.writer(_Echo())
 
     def rows():

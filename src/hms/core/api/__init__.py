@@ -31,7 +31,10 @@ def _body_for(exc: Exception) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, DomainError):
         return exc.status, exc.as_dict()
     if isinstance(exc, RequestDataTooBig):
-        return 413, {"code": "REQUEST_TOO_LARGE", "detail": "The request body is too large."}
+        return 413, {
+            "code": "REQUEST_TOO_LARGE",
+            "detail": "The request body is too large.",
+        }
     if isinstance(exc, DjangoValidationError):
         return 400, {"code": "INVALID_INPUT", "detail": "; ".join(exc.messages)}
     return 0, {}

@@ -31,17 +31,29 @@ class FhirJSONParser(JSONParser):
 
 
 _ISSUE_CODE_BY_STATUS = {
-    400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-    409: "conflict", 413: "too-long", 415: "not-supported", 422: "processing", 429: "throttled",
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    422: "processing",
+    429: "throttled",
 }
 
 
 def operation_outcome(status: int, diagnostics: str, code: str | None = None) -> dict[str, Any]:
-    outcome = OperationOutcome(issue=[{
-        "severity": "error" if status < 500 else "fatal",
-        "code": code or _ISSUE_CODE_BY_STATUS.get(status, "processing"),
-        "diagnostics": diagnostics,
-    }])
+    outcome = OperationOutcome(
+        issue=[
+            {
+                "severity": "error" if status < 500 else "fatal",
+                "code": code or _ISSUE_CODE_BY_STATUS.get(status, "processing"),
+                "diagnostics": diagnostics,
+            }
+        ]
+    )
     return outcome.model_dump(mode="json", exclude_none=True)
 
 

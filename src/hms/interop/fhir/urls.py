@@ -5,7 +5,14 @@ from hms.interop.fhir.resources import organization
 
 urlpatterns = [
     path("metadata", views.MetadataApi.as_view(), name="fhir-metadata"),
-    path("Organization", organization.OrganizationSearchApi.as_view(), name="fhir-organization-search"),
-    path("Organization/<uuid:resource_id>", organization.OrganizationReadApi.as_view(),
-         name="fhir-organization-read"),
+    path(
+        "Organization",
+        organization.OrganizationSearchApi.as_view(),
+        name="fhir-organization-search",
+    ),
+    path(
+        "Organization/<uuid:resource_id>",
+        organization.OrganizationReadApi.as_view(),
+        name="fhir-organization-read",
+    ),
 ]

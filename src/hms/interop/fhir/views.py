@@ -28,14 +28,16 @@ def capability_statement(base_url: str) -> CapabilityStatement:
         implementation={"description": "hms FHIR R4 API", "url": base_url},
         fhirVersion=FHIR_VERSION,
         format=[FHIR_JSON, "json"],
-        rest=[{
-            "mode": "server",
-            "security": {
-                "description": "Send an API token as 'Authorization: Bearer <token>' "
-                               "(issue one with `hms token` or on the API tokens page).",
-            },
-            "resource": resources,
-        }],
+        rest=[
+            {
+                "mode": "server",
+                "security": {
+                    "description": "Send an API token as 'Authorization: Bearer <token>' "
+                    "(issue one with `hms token` or on the API tokens page).",
+                },
+                "resource": resources,
+            }
+        ],
     )
 
 

@@ -35,11 +35,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--role", action="append", required=True,
-                            choices=[r.value for r in RoleCode], help="Repeat for several roles.")
+        parser.add_argument(
+            "--role",
+            action="append",
+            required=True,
+            choices=[r.value for r in RoleCode],
+            help="Repeat for several roles.",
+        )
         parser.add_argument("--facility", help="Facility code (default: the only facility).")
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="Read the password from standard input.")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="Read the password from standard input.",
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
 
@@ -57,11 +65,19 @@ class Command(BaseCommand):
             facility = facility_for_cli(options["facility"])
             try:
                 user = services.create_user(
-                    actor=None, facility=facility, username=options["username"], password=password,
-                    roles=options["role"], first_name=options["first_name"],
-                    last_name=options["last_name"], skip_permission_checks=True)
+                    actor=None,
+                    facility=facility,
+                    username=options["username"],
+                    password=password,
+                    roles=options["role"],
+                    first_name=options["first_name"],
+                    last_name=options["last_name"],
+                    skip_permission_checks=True,
+                )
             except DomainError as exc:
                 raise CommandError(f"{exc.field or 'input'}: {exc.message}") from exc
-        self.stdout.write(f"Created {user.username} ({', '.join(options['role'])}) at {facility.code}.")
+        self.stdout.write(
+            f"Created {user.username} ({', '.join(options['role'])}) at {facility.code}."
+        )
         if generated:
             self.stdout.write(f"Password (shown once): {password}")

@@ -29,7 +29,9 @@ class Command(BaseCommand):
             if options["list"]:
                 for t in ApiToken.objects.filter(user=user):
                     state = "revoked" if t.revoked_at else ("active" if t.is_usable else "expired")
-                    self.stdout.write(f"{t.prefix}  {t.name:20} {state:8} expires {t.expires_at:%Y-%m-%d}")
+                    self.stdout.write(
+                        f"{t.prefix}  {t.name:20} {state:8} expires {t.expires_at:%Y-%m-%d}"
+                    )
                 return
             if options["revoke"]:
                 token = ApiToken.objects.filter(user=user, prefix=options["revoke"]).first()
@@ -39,10 +41,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"Revoked {token.prefix}.")
                 return
             try:
-                token, raw = services.issue_token(actor=None, user=user, name=options["name"],
-                                                  days=options["expires"], skip_permission_checks=True)
+                token, raw = services.issue_token(
+                    actor=None,
+                    user=user,
+                    name=options["name"],
+                    days=options["expires"],
+                    skip_permission_checks=True,
+                )
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self.stdout.write(raw)
-        self.stderr.write(f"Token {token.prefix}… for {user.username}, expires {token.expires_at:%Y-%m-%d}. "
-                          "It is shown only now.")
+        self.stderr.write(
+            f"Token {token.prefix}… for {user.username}, expires {token.expires_at:%Y-%m-%d}. "
+            "It is shown only now."
+        )

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = verify_chain()
         if report.ok:
-            self.stdout.write(f"audit chain intact: {report.checked} events; head {report.last_hash}")
+            self.stdout.write(
+                f"audit chain intact: {report.checked} events; head {report.last_hash}"
+            )
             return
         self.stderr.write(f"audit chain BROKEN at row {report.bad_row}: {report.problem}")
         raise SystemExit(1)

@@ -21,8 +21,17 @@ def facility_to_fhir(facility: Facility) -> Organization:
         id=str(facility.external_id),
         active=facility.is_active,
         identifier=[{"system": SYSTEM_FACILITY, "value": facility.code}],
-        type=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type",
-                           "code": "prov", "display": "Healthcare Provider"}]}],
+        type=[
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/organization-type",
+                        "code": "prov",
+                        "display": "Healthcare Provider",
+                    }
+                ]
+            }
+        ],
         name=facility.name,
         telecom=[{"system": "phone", "value": facility.phone}] if facility.phone else None,
         address=[{"text": facility.address}] if facility.address else None,
@@ -34,36 +43,63 @@ def department_to_fhir(department: Department) -> Organization:
         id=str(department.external_id),
         active=department.is_active,
         identifier=[{"system": SYSTEM_DEPARTMENT, "value": department.code}],
-        type=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type",
-                           "code": "dept", "display": "Hospital Department"}],
-               "text": department.get_kind_display()}],
+        type=[
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/organization-type",
+                        "code": "dept",
+                        "display": "Hospital Department",
+                    }
+                ],
+                "text": department.get_kind_display(),
+            }
+        ],
         name=department.name,
         partOf={"reference": f"Organization/{department.facility.external_id}"},
     )
 
 
 def _visible(user) -> tuple[list[Facility], list[Department]]:
-    facilities = [f for f in policies.facilities_of(user) if policies.has_permission(user, Perm.VIEW_FACILITY, f)]
-    departments = list(Department.objects.filter(facility__in=facilities).select_related("facility"))
+    facilities = [
+        f
+        for f in policies.facilities_of(user)
+        if policies.has_permission(user, Perm.VIEW_FACILITY, f)
+    ]
+    departments = list(
+        Department.objects.filter(facility__in=facilities).select_related("facility")
+    )
     return facilities, departments
 
 
-@register(ResourceRegistration(
-    type="Organization", interactions=("read", "search-type"),
-    search_params=(("name", "string"), ("identifier", "token"), ("_id", "token")),
-))
+@register(
+    ResourceRegistration(
+        type="Organization",
+        interactions=("read", "search-type"),
+        search_params=(("name", "string"), ("identifier", "token"), ("_id", "token")),
+    )
+)
 class OrganizationSearchApi(FhirApiView):
     required_permission = Perm.VIEW_FACILITY
 
     def get(self, request):
         facilities, departments = _visible(request.user)
-        resources = [facility_to_fhir(f) for f in facilities] + [department_to_fhir(d) for d in departments]
+        resources = [facility_to_fhir(f) for f in facilities] + [
+            department_to_fhir(d) for d in departments
+        ]
         resources = [r for r in resources if _matches(r, request.query_params)]
         bundle = Bundle(
-            type="searchset", total=len(resources),
+            type="searchset",
+            total=len(resources),
             link=[{"relation": "self", "url": request.build_absolute_uri()}],
-            entry=[{"fullUrl": request.build_absolute_uri(f"/fhir/R4/Organization/{r.id}"),
-                    "resource": r, "search": {"mode": "match"}} for r in resources],
+            entry=[
+                {
+                    "fullUrl": request.build_absolute_uri(f"/fhir/R4/Organization/{r.id}"),
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in resources
+            ],
         )
         return Response(bundle.model_dump(mode="json", exclude_none=True))
 
@@ -76,7 +112,9 @@ def _matches(resource: Organization, params) -> bool:
         return False
     if identifier := params.get("identifier"):
         system, _, value = identifier.rpartition("|")
-        if not any(i.value == value and (not system or i.system == system) for i in resource.identifier):
+        if not any(
+            i.value == value and (not system or i.system == system) for i in resource.identifier
+        ):
             return False
     return True
 
@@ -88,7 +126,9 @@ class OrganizationReadApi(FhirApiView):
         facilities, departments = _visible(request.user)
         for facility in facilities:
             if str(facility.external_id) == str(resource_id):
-                return Response(facility_to_fhir(facility).model_dump(mode="json", exclude_none=True))
+                return Response(
+                    facility_to_fhir(facility).model_dump(mode="json", exclude_none=True)
+                )
         department = next((d for d in departments if str(d.external_id) == str(resource_id)), None)
         if department is None:
             raise NotFound(f"Organization/{resource_id} is not known here.")

@@ -29,10 +29,17 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self._print_welcome(options, loaded, elapsed)
         if not options["no_serve"]:
-            call_command("serve", host=options["host"], port=options["port"], no_collectstatic=True)
+            call_command(
+                "serve",
+                host=options["host"],
+                port=options["port"],
+                no_collectstatic=True,
+            )
 
     def _print_welcome(self, options, loaded: bool, elapsed: float) -> None:
-        two_factor = set(Role.objects.filter(requires_two_factor=True).values_list("code", flat=True))
+        two_factor = set(
+            Role.objects.filter(requires_two_factor=True).values_list("code", flat=True)
+        )
         state = "loaded" if loaded else "already loaded"
         out = self.stdout.write
         out("")

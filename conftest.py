@@ -1,0 +1,95 @@
+"""Fixtures shared by every app's tests: facilities, users by role, signed-in clients."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from hms.accounts import services
+from hms.accounts.models import User
+from hms.core.models import Department, Facility
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def facility(db) -> Facility:
+    facility = Facility.objects.create(
+        name="Riverside General", code="RGH", timezone="Africa/Nairobi", currency="KES"
+    )
+    Department.objects.create(
+        facility=facility,
+        code="OPD",
+        name="Outpatients",
+        kind=Department.Kind.OUTPATIENT,
+    )
+    return facility
+
+
+@pytest.fixture
+def other_facility(db) -> Facility:
+    return Facility.objects.create(name="Hillside Clinic", code="HSC")
+
+
+@pytest.fixture
+def make_user(facility):
+    """make_user("doctor") -> a user holding that role (or roles) at `facility`."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        *roles: str,
+        at: Facility | None = None,
+        username: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        return services.create_user(
+            actor=None,
+            facility=at or facility,
+            username=username or f"{roles[0]}{next(counter)}",
+            password=password,
+            roles=roles,
+            skip_permission_checks=True,
+        )
+
+    return make
+
+
+def verified_session(client: Client, user: User) -> Client:
+    """Sign `user` in on `client` with the second factor already satisfied."""
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(make_user):
+    """client_for("auditor") -> a Django test client signed in (and 2FA-verified) in that role."""
+
+    def make(*roles: str, **kwargs) -> Client:
+        return verified_session(Client(), make_user(*roles, **kwargs))
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(make_user):
+    """api_client_for("admin") -> a DRF client sending a fresh bearer token for that role."""
+
+    def make(*roles: str, **kwargs) -> APIClient:
+        user = make_user(*roles, **kwargs)
+        _, raw = services.issue_token(
+            actor=None, user=user, name="test", days=1, skip_permission_checks=True
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client.user = user
+        return client
+
+    return make
