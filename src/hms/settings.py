@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "hms.core.middleware.RequestContextMiddleware",
+    "hms.audit.middleware.AuditRefusalsMiddleware",
     "hms.accounts.middleware.FacilityMiddleware",
     "hms.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -49,7 +49,6 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             outcome=Outcome.DENIED,
             reason=reason,
         )
-        request._request.hms_audited = True
         raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
 
     def _touch(self, token: ApiToken) -> None:

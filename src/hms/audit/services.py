@@ -70,4 +70,5 @@ def record_event(
         event.hash = event.compute_hash()
         event.save(force_insert=True)
         ChainHead.objects.filter(id=1).update(last_id=event.id, last_hash=event.hash)
+    context.mark_audited()
     return event

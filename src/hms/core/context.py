@@ -28,6 +28,11 @@ _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
 )
 
 
+# Whether anything was written to the audit trail during this request, so a refused
+# request is recorded once: by the code that refused it, or else by the catch-all.
+_audited: contextvars.ContextVar[bool] = contextvars.ContextVar("hms_audited", default=False)
+
+
 def current() -> RequestContext:
     return _current.get()
 
@@ -38,8 +43,17 @@ def update(**changes: object) -> None:
 
 @contextmanager
 def bound(ctx: RequestContext) -> Iterator[RequestContext]:
-    token = _current.set(ctx)
+    token, audited_token = _current.set(ctx), _audited.set(False)
     try:
         yield ctx
     finally:
         _current.reset(token)
+        _audited.reset(audited_token)
+
+
+def mark_audited() -> None:
+    _audited.set(True)
+
+
+def was_audited() -> bool:
+    return _audited.get()

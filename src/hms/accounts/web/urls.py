@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("keepalive/", views.keepalive, name="keepalive"),
     path("2fa/", views.two_factor_verify, name="two-factor-verify"),
     path("2fa/setup/", views.two_factor_setup, name="two-factor-setup"),
     path("2fa/recovery-codes/", views.recovery_codes, name="recovery-codes"),

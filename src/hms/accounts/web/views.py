@@ -21,7 +21,9 @@ from django_otp import match_token, user_has_device
 
 from hms.accounts import policies, services
 from hms.accounts.models import ApiToken
+from hms.accounts.permissions import Perm
 from hms.accounts.session import FACILITY_SESSION_KEY
+from hms.accounts.web.decorators import permission_required
 from hms.accounts.web.forms import LoginForm, OtpForm, PasswordChangeForm, TokenForm
 from hms.audit.services import Action, Outcome, record_event
 from hms.core.errors import DomainError
@@ -114,6 +116,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     login_url = reverse("accounts:login")
     return redirect(f"{login_url}?timeout=1" if idle else login_url)
+
+
+@never_cache
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Extends the session while the user is active on a page without making requests."""
+    return HttpResponse(status=204 if request.user.is_authenticated else 401)
 
 
 def _finish_second_factor(request: HttpRequest, device, how: str) -> HttpResponse:
@@ -247,7 +255,7 @@ def switch_facility(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@permission_required(Perm.USE_API_TOKENS)
 def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_token = None

@@ -7,24 +7,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hms.core.errors import DomainError
-
-# Subscribers are told about every refused request (the audit trail listens) without
-# core importing the audit app.
-_refusal_listeners: list = []
-
-
-def on_request_refused(listener) -> None:
-    _refusal_listeners.append(listener)
-
-
-def _notify(request, status_code: int, reason: str) -> None:
-    for listener in _refusal_listeners:
-        listener(request, status_code, reason)
 
 
 def _body_for(exc: Exception) -> tuple[int, dict[str, Any]]:
@@ -46,7 +33,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     Every body has `code` (stable, UPPER_SNAKE) and `detail` (for people); field
     validation errors add `errors`, keyed by field name.
     """
-    request = context.get("request")
     code, body = _body_for(exc)
     if code:
         response = Response(body, status=code)
@@ -59,8 +45,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if response is None:
             return None
         response.data = _normalise(exc, response.data)
-    if request is not None and response.status_code != status.HTTP_404_NOT_FOUND:
-        _notify(request, response.status_code, str(response.data["detail"])[:500])
     return response
 
 

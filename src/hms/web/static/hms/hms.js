@@ -3,20 +3,29 @@
   "use strict";
   const body = document.body;
 
-  // Idle log-off. Activity in any tab counts (shared through localStorage); after the
-  // timeout the page signs out, so an unattended screen does not keep showing data.
-  // The server ends the session at the same time regardless.
+  // Idle log-off. The server ends a session SESSION_COOKIE_AGE after its last request;
+  // the page signs out just before that, so the sign-out is recorded and no data stays
+  // on an unattended screen. Activity (in any tab: shared through localStorage) pings
+  // the server now and then, so someone typing a long form is not signed out.
   if (body.dataset.signedIn) {
     const timeoutMs = parseInt(body.dataset.idleTimeout, 10) * 1000;
-    const key = "hms-last-activity";
-    const touch = () => localStorage.setItem(key, String(Date.now()));
-    touch();
+    const margin = Math.min(2000, timeoutMs / 10);
+    const pingEvery = Math.min(30000, timeoutMs / 3);
+    const key = "hms-last-server-touch";
+    const touched = () => localStorage.setItem(key, String(Date.now()));
+    const lastTouch = () => parseInt(localStorage.getItem(key) || "0", 10);
+    touched();
+    const onActivity = () => {
+      if (Date.now() - lastTouch() > pingEvery) {
+        touched();
+        fetch(body.dataset.keepaliveUrl, { credentials: "same-origin" });
+      }
+    };
     ["keydown", "mousedown", "touchstart", "scroll"].forEach((e) =>
-      document.addEventListener(e, touch, { passive: true }));
-    document.addEventListener("htmx:afterRequest", touch);
+      document.addEventListener(e, onActivity, { passive: true }));
+    document.addEventListener("htmx:afterRequest", touched);
     const check = () => {
-      const last = parseInt(localStorage.getItem(key) || "0", 10);
-      if (Date.now() - last >= timeoutMs) {
+      if (Date.now() - lastTouch() >= timeoutMs - margin) {
         const form = document.getElementById("logout-form");
         if (form) {
           form.querySelector("input[name=reason]").value = "idle";
@@ -26,9 +35,9 @@
         }
         return;
       }
-      setTimeout(check, Math.min(5000, Math.max(250, timeoutMs / 4)));
+      setTimeout(check, Math.min(5000, Math.max(200, margin / 2)));
     };
-    setTimeout(check, Math.min(5000, Math.max(250, timeoutMs / 4)));
+    setTimeout(check, Math.min(5000, Math.max(200, margin / 2)));
   }
 
   // Keyboard shortcuts: "/" focuses search, "g x" follows a nav entry, "?" shows help.
