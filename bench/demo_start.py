@@ -33,8 +33,11 @@ def one_run() -> tuple[float, float]:
         env.pop("DATABASE_URL", None)
         started = time.perf_counter()
         proc = subprocess.Popen(  # noqa: S603
-            [str(HMS), "demo", "--port", str(port)], env=env, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [str(HMS), "demo", "--port", str(port)],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             while True:
