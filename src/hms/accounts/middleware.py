@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django_otp import user_has_device
 
 from hms.accounts import policies
@@ -29,7 +30,10 @@ class FacilityMiddleware:
         request.facility = None
         if request.user.is_authenticated:
             bind_actor(request, request.user)
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class TwoFactorRequiredMiddleware:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from hms.accounts import policies
 from hms.core import context
@@ -29,8 +31,12 @@ def choose_facility(request: HttpRequest, user: Any) -> Facility | None:
 
 
 def bind_actor(request: HttpRequest, user: Any) -> None:
+    """Set the facility, its time zone (times are shown in the facility's zone) and the
+    audit context. FacilityMiddleware resets the zone when the request ends."""
     facility = choose_facility(request, user)
     request.facility = facility
+    if facility is not None:
+        timezone.activate(zoneinfo.ZoneInfo(facility.timezone))
     context.update(
         facility_code=facility.code if facility else "",
         roles=policies.roles_in(user, facility),
