@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from hms.accounts.permissions import ROLE_CHOICES
@@ -16,6 +17,10 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # "Amina" and "amina" are one person at the front desk: case-blind uniqueness.
+            models.UniqueConstraint(Lower("username"), name="user_username_case_insensitive")
+        ]
 
     def __str__(self) -> str:
         return self.username

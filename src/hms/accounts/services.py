@@ -11,7 +11,7 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -41,12 +41,12 @@ def _clean(value: str, field: str, max_length: int, code: str) -> str:
 
 def validate_username(username: str) -> str:
     username = _clean(username, "username", 150, Code.INVALID_USERNAME)
+    if not username:
+        raise InvalidInput("A username is required.", field="username", code=Code.INVALID_USERNAME)
     try:
         UnicodeUsernameValidator()(username)
     except ValidationError as exc:
         raise InvalidInput(exc.messages[0], field="username", code=Code.INVALID_USERNAME) from exc
-    if not username:
-        raise InvalidInput("A username is required.", field="username", code=Code.INVALID_USERNAME)
     return username
 
 
@@ -96,15 +96,18 @@ def create_user(
     role_rows = _roles(roles)
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     validate_new_password(password, user)
+    taken = InvalidInput(
+        f"The username {username!r} is taken.", field="username", code=Code.USERNAME_TAKEN
+    )
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
-            raise InvalidInput(
-                f"The username {username!r} is taken.",
-                field="username",
-                code=Code.USERNAME_TAKEN,
-            )
+            raise taken
         user.set_password(password)
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:  # a concurrent create of the same name won the race
+            raise taken from exc
         for role in role_rows:
             RoleAssignment.objects.create(
                 user=user, role=role, facility=facility, created_by=_user(actor)
@@ -151,11 +154,19 @@ def assign_roles(
     return user
 
 
+def _check_manages(actor: Any, user: User, facility: Facility) -> None:
+    """MANAGE_USERS in `facility`, over a user who holds a role there: these changes
+    reach the user everywhere, so an admin elsewhere may not make them."""
+    policies.check_permission(actor, Perm.MANAGE_USERS, facility)
+    if not RoleAssignment.objects.filter(user=user, facility=facility).exists():
+        raise NotPermitted("That user holds no role in this facility.")
+
+
 def set_user_active(
     *, actor: Any, user: User, facility: Facility, active: bool, reason: str
 ) -> User:
     """Activate or deactivate a user; deactivation also revokes their API tokens."""
-    policies.check_permission(actor, Perm.MANAGE_USERS, facility)
+    _check_manages(actor, user, facility)
     reason = _clean(reason, "reason", 300, Code.INVALID_NAME)
     with transaction.atomic():
         user.is_active = active
@@ -241,7 +252,10 @@ def issue_token(
 
 
 def revoke_token(*, actor: Any, token: ApiToken, skip_permission_checks: bool = False) -> ApiToken:
-    """Revoke a token; its owner or a user manager may do so."""
+    """Revoke a token; only its owner may (the CLI may revoke any).
+
+    Another user's token answers NotFound, so token ids cannot be probed.
+    """
     if not skip_permission_checks and actor.pk != token.user_id:
         raise NotFound("No such token.", code=Code.TOKEN_NOT_FOUND)
     with transaction.atomic():
@@ -298,7 +312,7 @@ def regenerate_recovery_codes(*, user: User) -> list[str]:
 
 def reset_two_factor(*, actor: Any, user: User, facility: Facility) -> None:
     """Remove a user's second factors (lost phone); they enrol again at next login."""
-    policies.check_permission(actor, Perm.MANAGE_USERS, facility)
+    _check_manages(actor, user, facility)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -307,7 +321,7 @@ def reset_two_factor(*, actor: Any, user: User, facility: Facility) -> None:
 
 def unlock_user(*, actor: Any, user: User, facility: Facility) -> None:
     """Lift a sign-in lockout (django-axes) before its cool-off ends."""
-    policies.check_permission(actor, Perm.MANAGE_USERS, facility)
+    _check_manages(actor, user, facility)
     axes_reset(username=user.username)
     record_event(action=Action.UPDATE, actor=actor, obj=user, reason="sign-in lockout lifted")
 

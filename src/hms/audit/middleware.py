@@ -30,10 +30,15 @@ class AuditRefusalsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # DRF replaces request.user with AnonymousUser when its authentication raises (a
+        # session API call without a CSRF token), so keep the session's user to name.
+        session_user = getattr(request, "user", None)
         response = self.get_response(request)
         status = response.status_code
         if 400 <= status < 500 and status not in _NOT_RECORDED and not context.was_audited():
             user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                user = session_user
             record_event(
                 action=_ACTION_BY_METHOD.get(request.method or "", Action.READ),
                 actor=user if user is not None and user.is_authenticated else None,

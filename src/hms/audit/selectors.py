@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -30,12 +30,20 @@ def search_events(
         qs = qs.filter(action=action)
     if outcome:
         qs = qs.filter(outcome=outcome)
-    zone = timezone.get_current_timezone()
     if date_from:
-        qs = qs.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+        qs = qs.filter(at__gte=_utc(date_from, time.min, fallback=datetime.min.replace(tzinfo=UTC)))
     if date_to:
-        qs = qs.filter(at__lte=datetime.combine(date_to, time.max, tzinfo=zone))
+        qs = qs.filter(at__lte=_utc(date_to, time.max, fallback=datetime.max.replace(tzinfo=UTC)))
     return qs.order_by("-id")
+
+
+def _utc(day: date, at: time, *, fallback: datetime) -> datetime:
+    # 0001-01-01 or 9999-12-31 in a zone off UTC falls outside datetime's range in UTC.
+    moment = datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return fallback
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,11 @@ def verify_chain(rows: Iterable[AuditEvent] | None = None) -> ChainReport:
     Detects an altered row (its hash no longer matches its content), a removed row
     (a gap in the gapless ids, or the next row's prev_hash pointing elsewhere), a row
     inserted out of chain, and a truncated tail (the chain head names a later row).
+    The head is read before the rows and again after them, so events appended while
+    this runs are not mistaken for missing or forged rows.
     """
+    head = ChainHead.objects.filter(id=1).first()
+    head_hash = None
     if rows is None:
         rows = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
     expected_prev, expected_id, checked = GENESIS_HASH, 1, 0
@@ -82,9 +94,10 @@ def verify_chain(rows: Iterable[AuditEvent] | None = None) -> ChainReport:
                 row.id,
                 f"row {row.id} was altered (its content no longer matches its hash)",
             )
+        if head and row.id == head.last_id:
+            head_hash = row.hash
         expected_prev, expected_id, checked = row.hash, row.id + 1, checked + 1
-    head = ChainHead.objects.filter(id=1).first()
-    if head and (head.last_id != checked or head.last_hash != expected_prev):
+    if head and head.last_id > checked:
         return ChainReport(
             False,
             checked,
@@ -92,6 +105,25 @@ def verify_chain(rows: Iterable[AuditEvent] | None = None) -> ChainReport:
             checked + 1,
             f"rows {checked + 1} to {head.last_id} are missing "
             f"(the chain head names row {head.last_id})",
+        )
+    if head and head.last_id and head_hash != head.last_hash:
+        return ChainReport(
+            False,
+            head.last_id - 1,
+            expected_prev,
+            head.last_id,
+            f"row {head.last_id} was altered (its hash is not the one the chain head recorded)",
+        )
+    after = ChainHead.objects.filter(id=1).first()
+    last_id = after.last_id if after else 0
+    if checked > last_id:
+        return ChainReport(
+            False,
+            last_id,
+            expected_prev,
+            last_id + 1,
+            f"rows {last_id + 1} to {checked} were added outside the chain "
+            f"(the chain head names row {last_id})",
         )
     return ChainReport(True, checked, expected_prev)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.db import models, transaction
@@ -12,6 +13,13 @@ from hms.core import context
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
+
+
+def _visible(value: object) -> str:
+    # Text typed by strangers (a username at a failed sign-in, an address) may hold control
+    # characters, which PostgreSQL refuses (NUL) and which garble terminals and CSV files:
+    # keep them readable as escapes.
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in str(value))
 
 
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:
@@ -53,18 +61,18 @@ def record_event(
             id=head.last_id + 1,
             at=timezone.now(),
             actor=user,
-            username=(user.get_username() if user else username)[:150],
+            username=_visible(user.get_username() if user else username)[:150],
             roles=",".join(ctx.roles)[:300],
             facility_code=ctx.facility_code,
             action=action,
-            object_type=object_type[:100],
-            object_id=str(object_id)[:64],
-            patient_id=str(patient_id)[:64],
+            object_type=_visible(object_type)[:100],
+            object_id=_visible(object_id)[:64],
+            patient_id=_visible(patient_id)[:64],
             source_ip=ctx.source_ip,
             user_agent=ctx.user_agent,
             channel=ctx.channel,
             outcome=outcome,
-            reason=reason[:500],
+            reason=_visible(reason)[:500],
             prev_hash=head.last_hash,
         )
         event.hash = event.compute_hash()

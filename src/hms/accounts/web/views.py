@@ -94,6 +94,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     # login() rotates the session key, so a session id fixed before sign-in is useless.
     login(request, user)
     if policies.requires_two_factor(user):
+        # Recorded now, so a stolen password used without the second factor leaves a trace.
+        record_event(
+            action=Action.LOGIN, actor=user, reason="password accepted; second factor pending"
+        )
         request.session["hms_next"] = context["next"]
         return redirect(
             "accounts:two-factor-verify"

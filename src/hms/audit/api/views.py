@@ -28,6 +28,14 @@ class AuditEventListApi(APIView):
         date_from = serializers.DateField(required=False, default=None)
         date_to = serializers.DateField(required=False, default=None)
 
+        def validate(self, data):
+            date_from, date_to = data.get("date_from"), data.get("date_to")
+            if date_from and date_to and date_from > date_to:
+                raise serializers.ValidationError(
+                    {"date_to": "The end date is before the start date."}
+                )
+            return data
+
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = AuditEvent

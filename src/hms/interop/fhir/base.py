@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir.resources.R4B.operationoutcome import OperationOutcome
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from hms.core.api import exception_handler
+from hms.core.api.parsers import JSONParser
 
 FHIR_VERSION = "4.0.1"
 FHIR_JSON = "application/fhir+json"

@@ -11,7 +11,7 @@ urlpatterns = [
         name="fhir-organization-search",
     ),
     path(
-        "Organization/<uuid:resource_id>",
+        "Organization/<str:resource_id>",
         organization.OrganizationReadApi.as_view(),
         name="fhir-organization-read",
     ),

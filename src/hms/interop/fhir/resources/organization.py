@@ -111,9 +111,11 @@ def _matches(resource: Organization, params) -> bool:
     if (wanted := params.get("_id")) and resource.id != wanted:
         return False
     if identifier := params.get("identifier"):
-        system, _, value = identifier.rpartition("|")
+        # FHIR token: "value" (any system), "system|value", "|value" (no system), "system|".
+        system, sep, value = identifier.rpartition("|")
         if not any(
-            i.value == value and (not system or i.system == system) for i in resource.identifier
+            (not sep or i.system == (system or None)) and (i.value == value or (sep and not value))
+            for i in resource.identifier
         ):
             return False
     return True
