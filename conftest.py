@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from hms.accounts import services
-from hms.accounts.models import User
+from hms.accounts.models import Role, User
+from hms.accounts.permissions import sync_roles
+from hms.accounts.testing import PASSWORD, verified_session
 from hms.core.models import Department, Facility
-
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
@@ -37,6 +36,9 @@ def other_facility(db) -> Facility:
 def make_user(facility):
     """make_user("doctor") -> a user holding that role (or roles) at `facility`."""
     counter = iter(range(1, 10_000))
+    if not Role.objects.exists():
+        # Transactional tests (live server, threads) flush the rows a migration wrote.
+        sync_roles(Role)
 
     def make(
         *roles: str,
@@ -54,18 +56,6 @@ def make_user(facility):
         )
 
     return make
-
-
-def verified_session(client: Client, user: User) -> Client:
-    """Sign `user` in on `client` with the second factor already satisfied."""
-    client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture

@@ -14,6 +14,12 @@ def shell(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS}
+    if policies.requires_two_factor(user) and not user.is_verified():
+        # Half signed in: every page but the second-factor step is out of reach.
+        return {
+            "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS,
+            "second_factor_pending": True,
+        }
     facility = getattr(request, "facility", None)
     allowed = policies.permissions_in(user, facility)
     nav = [

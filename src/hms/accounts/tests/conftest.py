@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from conftest import verified_session
 from django.test import Client
 
 from hms.accounts import services
 from hms.accounts.models import User
+from hms.accounts.testing import verified_session
 from hms.accounts.tests.helpers import totp_code
 
 # A Monday morning; the clock stands still unless a test moves it.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from conftest import PASSWORD
 from django.conf import settings
 from django.db.models import Max
 from django.test import Client
@@ -13,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hms.accounts import services
 from hms.accounts.models import ApiToken, RoleAssignment, User
+from hms.accounts.testing import PASSWORD
 from hms.audit.models import AuditEvent
 
 # PASSWORD (re-exported) is the one `make_user` in the root conftest gives every user.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import verified_session
 from django.test import Client
 
 from hms.accounts import services
 from hms.accounts.errors import AccountErrorCode
+from hms.accounts.testing import verified_session
 from hms.accounts.tests.helpers import (
     NEW_PASSWORD,
     PASSWORD,

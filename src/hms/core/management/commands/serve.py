@@ -37,6 +37,9 @@ class Command(BaseCommand):
                 self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
                 self.cfg.set("timeout", 60)
                 self.cfg.set("graceful_timeout", 10)
+                # gunicorn's control socket defaults to one path per OS user; several hms
+                # instances on a machine would share it. hms does not use it.
+                self.cfg.set("control_socket_disable", True)
 
             def load(self):
                 return application
