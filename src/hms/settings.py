@@ -293,6 +293,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HMS_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # At DEBUG it dumps whole template contexts, request and query string included.
+        "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
     },
 }

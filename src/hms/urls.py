@@ -1,9 +1,9 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from hms.core.views import healthz
+from hms.core.views import api_not_found, healthz
 
 handler400 = "hms.web.views.bad_request"
 handler403 = "hms.web.views.permission_denied"
@@ -13,6 +13,7 @@ handler500 = "hms.web.views.server_error"
 api_v1 = [
     path("", include("hms.accounts.api.urls")),
     path("", include("hms.audit.api.urls")),
+    re_path(r"^(?P<path>.*)$", api_not_found, name="api-not-found"),
 ]
 
 urlpatterns = [

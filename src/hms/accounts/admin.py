@@ -6,7 +6,11 @@ Django's is_staff flag, and every change is written to the audit trail.
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hms.accounts import policies
 from hms.accounts.models import Role
@@ -89,3 +93,11 @@ class RoleAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Screens other packages register that hms manages elsewhere: groups are unused (roles
+# replace them), authenticators are reset from the user page, and sign-in attempts are in
+# the audit trail.
+for model in (Group, TOTPDevice, StaticDevice, AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

@@ -11,13 +11,20 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 
-_ALLOWED_MULTILINE = {"\n", "\r", "\t"}
+_ALLOWED_MULTILINE = {"\n", "\r", "\t", "\u2028", "\u2029"}
+# Bidi embeddings and overrides make text display in another order than it is stored
+# (a name that reads differently on screen and in the database: "Trojan Source").
+# Marks such as U+200F RIGHT-TO-LEFT MARK stay allowed: right-to-left names need them.
+_BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}
+_LINE_SEPARATORS = {"\u2028", "\u2029"}
+_REFUSED_FORMAT = _BIDI_OVERRIDES | _LINE_SEPARATORS
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", value)
     for char in value:
-        if unicodedata.category(char) == "Cc" and not (multiline and char in _ALLOWED_MULTILINE):
+        refused = unicodedata.category(char) == "Cc" or char in _REFUSED_FORMAT
+        if refused and not (multiline and char in _ALLOWED_MULTILINE):
             raise ValidationError(
                 "Contains a control character (U+%(cp)04X), which is not allowed.",
                 code="control_character",

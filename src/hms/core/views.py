@@ -31,3 +31,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": {"vendor": connection.vendor, "ok": True, "latency_ms": latency_ms},
     }
     return JsonResponse(body)
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Unknown addresses under /api/ answer JSON like the rest of the API."""
+    return JsonResponse(
+        {"code": "NOT_FOUND", "detail": "There is no API endpoint here."}, status=404
+    )

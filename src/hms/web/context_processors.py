@@ -14,7 +14,8 @@ def shell(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS}
-    if policies.requires_two_factor(user) and not user.is_verified():
+    # A user signed in by API token (the API's HTML pages) has no is_verified: no menu.
+    if policies.requires_two_factor(user) and not getattr(user, "is_verified", bool)():
         # Half signed in: every page but the second-factor step is out of reach.
         return {
             "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS,

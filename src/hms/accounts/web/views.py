@@ -166,7 +166,10 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
+    if user_has_device(request.user, confirmed=True):
+        # Enrolled already: a new authenticator comes through an administrator's reset.
+        if request.user.is_verified():
+            return redirect(settings.LOGIN_REDIRECT_URL)
         return redirect("accounts:two-factor-verify")
     device = services.start_totp_enrolment(user=request.user)
     form = OtpForm(request.POST or None)

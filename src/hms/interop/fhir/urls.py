@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from hms.interop.fhir import views
 from hms.interop.fhir.resources import organization
@@ -15,4 +15,5 @@ urlpatterns = [
         organization.OrganizationReadApi.as_view(),
         name="fhir-organization-read",
     ),
+    re_path(r"^(?P<path>.*)$", views.not_found, name="fhir-not-found"),
 ]

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from hms.interop.fhir.base import FHIR_JSON, FHIR_VERSION, REGISTRY, FhirApiView
+from hms.interop.fhir.base import (
+    FHIR_JSON,
+    FHIR_VERSION,
+    REGISTRY,
+    FhirApiView,
+    operation_outcome,
+)
 
 
 def capability_statement(base_url: str) -> CapabilityStatement:
@@ -50,3 +59,11 @@ class MetadataApi(FhirApiView):
     def get(self, request):
         statement = capability_statement(request.build_absolute_uri("/fhir/R4"))
         return Response(statement.model_dump(mode="json", exclude_none=True))
+
+
+def not_found(request, path: str = "") -> HttpResponse:
+    """Unknown resource types and addresses answer with an OperationOutcome."""
+    body = operation_outcome(
+        404, f"This server has no {path or 'resource'} endpoint.", "not-supported"
+    )
+    return HttpResponse(json.dumps(body), status=404, content_type=FHIR_JSON)

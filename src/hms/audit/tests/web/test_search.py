@@ -97,7 +97,7 @@ def test_bad_filters_get_400_and_no_results(trail, client_for, query):
     # then
     assert response.status_code == 400
     assert response.context["page"] is None
-    assert b"Fix the filters above." in response.content
+    assert b"Fix the filters" in response.content
 
 
 @pytest.mark.django_db

@@ -1,0 +1,411 @@
+"""Who gets what on every URL of the project: a role x URL matrix of GET answers.
+
+URL_TABLE names, for every URL pattern the root resolver knows, which roles may open it.
+Pages are opened with a signed-in (and 2FA-verified) session, /api/ and /fhir/ with a
+bearer token. `test_every_url_pattern_is_in_the_table` fails when a pattern exists that
+the table does not mention (or the table names one that is gone), so every new page and
+endpoint has to say who may see it before the suite passes again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter, UUIDConverter
+from rest_framework.test import APIClient
+
+from hms.accounts import services
+from hms.accounts.models import User
+from hms.accounts.permissions import RoleCode
+from hms.accounts.testing import verified_session
+from hms.audit.models import AuditEvent
+from hms.core.models import Facility
+
+ANONYMOUS = "anonymous"
+ADMIN = RoleCode.ADMIN.value
+AUDITOR = RoleCode.AUDITOR.value
+EVERYONE = frozenset(role.value for role in RoleCode)
+STAFF = EVERYONE - {RoleCode.PATIENT.value}
+NOBODY: frozenset[str] = frozenset()
+
+PAGE = "page"  # session sign-in, HTML; anonymous visitors are sent to sign in
+API = "api"  # bearer token, JSON (REST) or FHIR JSON; anonymous callers get 401
+
+
+@dataclass(frozen=True)
+class Row:
+    """What a GET answers: `ok` for the roles in `allowed`, 403 for every other role,
+    and `anonymous` for a caller who is not signed in."""
+
+    door: str
+    allowed: frozenset[str]
+    ok: int = 200
+    anonymous: int = 302
+
+    def expected(self, who: str) -> int:
+        if who == ANONYMOUS:
+            return self.anonymous
+        return self.ok if who in self.allowed else 403
+
+
+def page(allowed, *, ok: int = 200, anonymous: int = 302) -> Row:
+    return Row(PAGE, frozenset(allowed), ok, anonymous)
+
+
+def api(allowed, *, ok: int = 200) -> Row:
+    return Row(API, frozenset(allowed), ok, anonymous=401)
+
+
+def public(door: str) -> Row:
+    return Row(door, EVERYONE, 200, anonymous=200)
+
+
+def post_only_page() -> Row:
+    # require_POST answers before sign-in is checked, so everyone gets 405 on GET.
+    return Row(PAGE, EVERYONE, 405, anonymous=405)
+
+
+URL_TABLE: dict[str, Row] = {
+    # Open to anyone: the health probe, the API's own description, FHIR's capabilities.
+    "healthz": public(PAGE),
+    "api-schema": public(API),
+    "api-docs": public(API),
+    "fhir-metadata": public(API),
+    # Signing in and out, the second factor and the session: every signed-in user.
+    "accounts:login": page(EVERYONE, ok=302, anonymous=200),  # signed in: sent on home
+    "accounts:logout": post_only_page(),
+    "accounts:keepalive": page(EVERYONE, ok=204, anonymous=401),
+    "accounts:two-factor-verify": page(EVERYONE, ok=302),  # already verified: sent home
+    "accounts:two-factor-setup": page(EVERYONE, ok=302),  # enrolled already: sent home
+    "accounts:recovery-codes": page(EVERYONE),
+    "accounts:password-change": page(EVERYONE),
+    "accounts:switch-facility": post_only_page(),
+    "web:home": page(EVERYONE),
+    # API tokens: staff (patients hold no API permission).
+    "accounts:tokens": page(STAFF),
+    "accounts:token-revoke": post_only_page(),
+    # User administration.
+    "accounts:user-list": page({ADMIN}),
+    "accounts:user-create": page({ADMIN}),
+    "accounts:user-detail": page({ADMIN}),
+    # The audit trail: auditors search and export; administrators may verify the chain.
+    "audit:search": page({AUDITOR}),
+    "audit:export": page({AUDITOR}),
+    "audit:verify": page({ADMIN, AUDITOR}),
+    # Django admin: reference data for administrators.
+    "admin:index": page({ADMIN}),
+    "admin:core_facility_changelist": page({ADMIN}),
+    "admin:core_department_changelist": page({ADMIN}),
+    "admin:accounts_role_changelist": page({ADMIN}),
+    # REST API v1.
+    "me": api(EVERYONE),
+    "token-list": api(STAFF),
+    "token-revoke": api(STAFF, ok=405),  # POST only; the permission is checked first
+    "facility-list": api(STAFF),
+    "user-list": api({ADMIN}),
+    "audit-event-list": api({AUDITOR}),
+    # FHIR R4.
+    "fhir-organization-search": api(STAFF),
+    "fhir-organization-read": api(STAFF),
+    # Unknown addresses under the API doors answer 404 in the door's own format.
+    "api-not-found": Row(API, EVERYONE, 404, anonymous=404),
+    "fhir-not-found": Row(API, EVERYONE, 404, anonymous=404),
+}
+
+WHO = [ANONYMOUS, *(role.value for role in RoleCode)]
+
+
+# --- enumerating the URL patterns ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None  # namespaced, "accounts:user-list"
+    route: str  # the full pattern text, "accounts/users/<uuid:external_id>/"
+    converters: dict = field(hash=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return self.name or self.route
+
+
+def all_routes() -> list[Route]:
+    return list(_walk(get_resolver()))
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "", converters=None):
+    for entry in resolver.url_patterns:
+        found = {**(converters or {}), **getattr(entry.pattern, "converters", {})}
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, prefix + str(entry.pattern), inner, found)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}{entry.name}" if entry.name else None
+            yield Route(name, prefix + str(entry.pattern), found)
+
+
+def is_admin_machinery(route: Route) -> bool:
+    """Django admin's internal URLs, left out of the matrix.
+
+    The admin's pages for people are its index and one changelist per registered model;
+    those are in URL_TABLE, so registering a new model still fails the guard until it gets
+    a row. Everything else under /admin/ is Django's machinery behind the same gates:
+    add/change/delete/history views and the unnamed object redirects need an object id
+    and pass the changelist's has_*_permission checks, and app_list, login, logout,
+    password_change, jsi18n, autocomplete, view_on_site and the catch-all sit behind the
+    same `admin_view` permission check as the index. Django's own tests cover them.
+    """
+    if not route.route.startswith("admin/"):
+        return False
+    return not (route.name == "admin:index" or (route.name or "").endswith("_changelist"))
+
+
+def tabled_routes() -> list[Route]:
+    return [r for r in all_routes() if not is_admin_machinery(r) and r.key in URL_TABLE]
+
+
+def url_for(route: Route, real_ids: dict[tuple[str, str], object]) -> str:
+    """Fill the path converters: a real id where the test set one up, else a random one."""
+    # Regex patterns (the catch-alls) have no converters: their groups come from real_ids.
+    kwargs: dict[str, object] = {arg: v for (key, arg), v in real_ids.items() if key == route.key}
+    for arg, converter in route.converters.items():
+        if arg in kwargs:
+            continue
+        if isinstance(converter, UUIDConverter):
+            kwargs[arg] = uuid.uuid4()
+        elif isinstance(converter, IntConverter):
+            kwargs[arg] = 1
+        else:
+            kwargs[arg] = "1"
+    return reverse(route.name, kwargs=kwargs)
+
+
+# --- checking one answer ---------------------------------------------------------------
+
+
+def _json(response) -> dict:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return {}
+
+
+def _is_fhir(path: str) -> bool:
+    return path.startswith("/fhir/")
+
+
+def _problems(response, *, row: Row, path: str, who: str, user: User | None, before: int):
+    """Everything wrong with one answer beyond its status code, as readable lines."""
+    status = response.status_code
+    problems = []
+    if status == 302:
+        problems += _redirect_problems(response, path=path, who=who)
+    if status == 405 and "GET" in response.get("Allow", "GET"):
+        problems.append(f"405 without an Allow header that leaves out GET: {response.get('Allow')}")
+    if status == 401 and row.door == API:
+        if response.get("WWW-Authenticate") != 'Bearer realm="hms"':
+            problems.append(f"401 with WWW-Authenticate {response.get('WWW-Authenticate')!r}")
+        problems += _refusal_body(response, path, fhir_code="login", code="NOT_AUTHENTICATED")
+    if status == 403 and row.door == PAGE:
+        text = response.content.decode()
+        if "Not allowed" not in text or "does not allow this page" not in text:
+            problems.append("403 page does not say the role does not allow the page")
+    if status == 403 and row.door == API:
+        problems += _refusal_body(response, path, fhir_code="forbidden", code="PERMISSION_DENIED")
+    if status in (401, 403):
+        problems += _audit_problems(status, path=path, user=user, before=before)
+    return problems
+
+
+def _redirect_problems(response, *, path: str, who: str) -> list[str]:
+    location = urlsplit(response["Location"])
+    if who == ANONYMOUS:
+        wanted = reverse("accounts:login")
+        if location.path != wanted or parse_qs(location.query).get("next") != [path]:
+            return [f"sends to {response['Location']}, not {wanted}?next={path}"]
+    elif response["Location"] != reverse("web:home"):
+        return [f"sends to {response['Location']}, not home"]
+    return []
+
+
+def _audit_problems(status: int, *, path: str, user: User | None, before: int) -> list[str]:
+    """A refusal writes exactly one denied audit row, naming the caller and the address."""
+    rows = list(AuditEvent.objects.filter(id__gt=before))
+    denied = [
+        e
+        for e in rows
+        if e.outcome == AuditEvent.Outcome.DENIED and e.object_type.endswith(f":{path}")
+    ]
+    if len(denied) != 1:
+        return [f"{status} wrote {len(denied)} denied audit rows: {rows}"]
+    if denied[0].actor_id != (user.pk if user else None):
+        return [f"denied audit row names actor {denied[0].actor_id}"]
+    return []
+
+
+def _refusal_body(response, path: str, *, fhir_code: str, code: str) -> list[str]:
+    body = _json(response)
+    if _is_fhir(path):
+        issue = (body.get("issue") or [{}])[0]
+        if body.get("resourceType") != "OperationOutcome" or issue.get("code") != fhir_code:
+            return [f"FHIR refusal is not an OperationOutcome '{fhir_code}': {body}"]
+        if not issue.get("diagnostics"):
+            return ["FHIR refusal has no diagnostics"]
+        return []
+    if body.get("code") != code or not body.get("detail"):
+        return [f"refusal body is not {{code: {code}, detail: ...}}: {body}"]
+    return []
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
+    """Ids of rows that exist, so an allowed role sees the page rather than a 404."""
+    colleague = make_user("nurse")
+    return {
+        ("accounts:user-detail", "external_id"): colleague.external_id,
+        ("fhir-organization-read", "resource_id"): facility.external_id,
+        ("api-not-found", "path"): "no-such-endpoint/",
+        ("fhir-not-found", "path"): "Patient",
+    }
+
+
+def _clients(who: str, make_user) -> tuple[Client, APIClient, User | None]:
+    if who == ANONYMOUS:
+        return Client(), APIClient(), None
+    user = make_user(who)
+    _, raw = services.issue_token(
+        actor=None, user=user, name="matrix", days=1, skip_permission_checks=True
+    )
+    bearer = APIClient()
+    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return verified_session(Client(), user), bearer, user
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_get_answers_each_role_as_the_table_says(who, make_user, real_ids):
+    # given
+    web, bearer, user = _clients(who, make_user)
+    expected, actual, problems = {}, {}, []
+
+    # when
+    for route in tabled_routes():
+        row = URL_TABLE[route.key]
+        path = url_for(route, real_ids)
+        before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        response = (bearer if row.door == API else web).get(path)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        expected[route.key] = row.expected(who)
+        actual[route.key] = response.status_code
+        problems += [
+            f"{route.key} ({path}): {p}"
+            for p in _problems(response, row=row, path=path, who=who, user=user, before=before)
+        ]
+
+    # then
+    assert actual == expected
+    assert problems == []
+
+
+def test_every_url_pattern_is_in_the_table():
+    routes = [r for r in all_routes() if not is_admin_machinery(r)]
+    keys = [r.key for r in routes]
+
+    missing = sorted(set(keys) - URL_TABLE.keys())
+    stale = sorted(URL_TABLE.keys() - set(keys))
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+
+    assert missing == [], "add these URL patterns (named) to URL_TABLE with who may open them"
+    assert stale == [], "these URL_TABLE rows name URL patterns that no longer exist"
+    assert duplicated == [], "give each URL pattern its own name"
+
+
+def test_each_row_uses_the_door_its_path_belongs_to():
+    wrong = [
+        r.key
+        for r in tabled_routes()
+        if (URL_TABLE[r.key].door == API) != r.route.startswith(("api/", "fhir/"))
+    ]
+
+    assert wrong == []
+
+
+def test_admin_machinery_is_only_under_admin():
+    skipped = [r.route for r in all_routes() if is_admin_machinery(r)]
+
+    assert skipped, "Django admin's internal URLs are expected to exist"
+    assert all(route.startswith("admin/") for route in skipped)
+
+
+# --- 404: ids that do not exist, or that belong to another facility ------------------
+
+
+@pytest.mark.parametrize("whose", ["nobody", "other facility"])
+def test_user_page_of_an_unknown_or_foreign_user_is_404(
+    whose, client_for, make_user, other_facility
+):
+    # given
+    admin = client_for(ADMIN)
+    target = (
+        uuid.uuid4() if whose == "nobody" else make_user("nurse", at=other_facility).external_id
+    )
+
+    # when
+    response = admin.get(reverse("accounts:user-detail", kwargs={"external_id": target}))
+
+    # then
+    assert response.status_code == 404
+    assert "Not found" in response.content.decode()
+
+
+@pytest.mark.parametrize("whose", ["nobody", "other facility"])
+def test_fhir_organization_unknown_or_foreign_is_404(whose, api_client_for, other_facility):
+    # given
+    doctor = api_client_for("doctor")
+    target = uuid.uuid4() if whose == "nobody" else other_facility.external_id
+
+    # when
+    response = doctor.get(reverse("fhir-organization-read", kwargs={"resource_id": target}))
+
+    # then
+    assert response.status_code == 404
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["code"] == "not-found"
+
+
+def test_revoking_an_unknown_token_is_404_on_page_and_api(client_for, api_client_for):
+    # given
+    page, api_client = client_for("doctor"), api_client_for("doctor")
+    unknown = uuid.uuid4()
+
+    # when
+    page_response = page.post(reverse("accounts:token-revoke", kwargs={"external_id": unknown}))
+    api_response = api_client.post(reverse("token-revoke", kwargs={"external_id": unknown}))
+
+    # then
+    assert page_response.status_code == 404
+    assert api_response.status_code == 404
+    assert api_response.json()["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("path", ["/no-such-page/", "/api/v1/no-such-endpoint/"])
+def test_an_address_no_pattern_matches_is_404(path, api_client_for):
+    # given
+    caller = api_client_for("admin")
+
+    # when
+    signed_in, anonymous = caller.get(path), Client().get(path)
+
+    # then
+    assert signed_in.status_code == 404
+    assert anonymous.status_code == 404
