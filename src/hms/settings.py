@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "hms.core",
     "hms.accounts",
     "hms.audit",
+    "hms.patients",
     "hms.interop.fhir",
     "hms.web",
 ]

@@ -19,6 +19,12 @@ class Perm(StrEnum):
     VIEW_AUDIT = "audit.view_events"
     EXPORT_AUDIT = "audit.export_events"
     VERIFY_AUDIT = "audit.verify_chain"
+    VIEW_PATIENT = "patients.view_patient"
+    REGISTER_PATIENT = "patients.register_patient"
+    EDIT_PATIENT = "patients.edit_patient"
+    LOG_PATIENT_CONTACT = "patients.log_contact"
+    MERGE_PATIENTS = "patients.merge_patients"
+    IMPORT_PATIENTS = "patients.import_patients"
 
 
 class RoleCode(StrEnum):
@@ -44,6 +50,13 @@ class RoleDefinition:
 
 
 _STAFF = frozenset({Perm.VIEW_FACILITY, Perm.USE_API_TOKENS})
+_SEES_PATIENTS = _STAFF | {Perm.VIEW_PATIENT}
+_FRONT_DESK = _SEES_PATIENTS | {
+    Perm.REGISTER_PATIENT,
+    Perm.EDIT_PATIENT,
+    Perm.LOG_PATIENT_CONTACT,
+}
+_RECORDS = _FRONT_DESK | {Perm.MERGE_PATIENTS, Perm.IMPORT_PATIENTS}
 
 ROLES: dict[RoleCode, RoleDefinition] = {
     r.code: r
@@ -51,17 +64,26 @@ ROLES: dict[RoleCode, RoleDefinition] = {
         RoleDefinition(
             RoleCode.ADMIN,
             "Administrator",
-            _STAFF | {Perm.MANAGE_FACILITY, Perm.MANAGE_USERS, Perm.VERIFY_AUDIT},
+            _RECORDS | {Perm.MANAGE_FACILITY, Perm.MANAGE_USERS, Perm.VERIFY_AUDIT},
             True,
         ),
-        RoleDefinition(RoleCode.RECEPTIONIST, "Receptionist", _STAFF, False),
-        RoleDefinition(RoleCode.NURSE, "Nurse", _STAFF, False),
-        RoleDefinition(RoleCode.DOCTOR, "Doctor", _STAFF, True),
-        RoleDefinition(RoleCode.PHARMACIST, "Pharmacist", _STAFF, True),
-        RoleDefinition(RoleCode.LAB_TECHNICIAN, "Laboratory technician", _STAFF, False),
-        RoleDefinition(RoleCode.RADIOLOGIST, "Radiologist", _STAFF, False),
-        RoleDefinition(RoleCode.BILLING_CLERK, "Billing clerk", _STAFF, False),
-        RoleDefinition(RoleCode.WARD_MANAGER, "Ward manager", _STAFF, False),
+        RoleDefinition(RoleCode.RECEPTIONIST, "Receptionist", _FRONT_DESK, False),
+        # Nurses register the unknown patient brought into emergency.
+        RoleDefinition(RoleCode.NURSE, "Nurse", _FRONT_DESK, False),
+        RoleDefinition(
+            RoleCode.DOCTOR, "Doctor", _SEES_PATIENTS | {Perm.LOG_PATIENT_CONTACT}, True
+        ),
+        RoleDefinition(RoleCode.PHARMACIST, "Pharmacist", _SEES_PATIENTS, True),
+        RoleDefinition(RoleCode.LAB_TECHNICIAN, "Laboratory technician", _SEES_PATIENTS, False),
+        RoleDefinition(RoleCode.RADIOLOGIST, "Radiologist", _SEES_PATIENTS, False),
+        RoleDefinition(
+            RoleCode.BILLING_CLERK,
+            "Billing clerk",
+            _SEES_PATIENTS | {Perm.LOG_PATIENT_CONTACT},
+            False,
+        ),
+        # Ward managers keep the ward's records straight, duplicates included.
+        RoleDefinition(RoleCode.WARD_MANAGER, "Ward manager", _RECORDS, False),
         RoleDefinition(
             RoleCode.AUDITOR,
             "Auditor",

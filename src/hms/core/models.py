@@ -64,6 +64,18 @@ class Facility(BaseModel):
     code = models.CharField(max_length=20, unique=True, validators=[code_validator])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    country = models.CharField(
+        max_length=2,
+        default="KE",
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code such as KE.")],
+        help_text="ISO 3166 code; the default region for phone numbers.",
+    )
+    mrn_prefix = models.CharField(
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9]*$", "Capital letters and digits.")],
+        help_text="Starts every medical record number here (default: none).",
+    )
     address = models.CharField(max_length=300, blank=True, validators=[validate_single_line])
     phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
     is_active = models.BooleanField(default=True)
@@ -108,3 +120,13 @@ class Department(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NumberSequence(models.Model):
+    """The last number handed out in one scope ("mrn:RGH", "invoice:RGH:2026")."""
+
+    scope = models.CharField(max_length=100, unique=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope}={self.last_value}"

@@ -1,0 +1,29 @@
+from enum import StrEnum
+
+from hms.core.errors import Conflict
+
+
+class PatientErrorCode(StrEnum):
+    INVALID_NAME = "INVALID_NAME"
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_FIELD = "INVALID_FIELD"
+    INVALID_MRN = "INVALID_MRN"
+    POSSIBLE_DUPLICATE = "POSSIBLE_DUPLICATE"
+    NOT_ACTIVE = "NOT_ACTIVE"
+    MERGE_CONFLICT = "MERGE_CONFLICT"
+
+
+class PossibleDuplicates(Conflict):
+    """Registration stopped because likely matches exist; proceed with a reason."""
+
+    code = PatientErrorCode.POSSIBLE_DUPLICATE
+
+    def __init__(self, matches: list):
+        super().__init__(
+            f"{len(matches)} possible duplicate(s) found. Open one of them, or register "
+            "anyway giving a reason.",
+            field="duplicate_override_reason",
+        )
+        self.matches = matches

@@ -1,0 +1,242 @@
+"""The patient registry: demographics, identifiers, contacts, the CRM timeline, and the
+master patient index's duplicate worklist and merges."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from hms.core.fields import EncryptedJSONField, EncryptedTextField
+from hms.core.models import BaseModel
+
+
+class Patient(BaseModel):
+    class Sex(models.TextChoices):
+        # FHIR AdministrativeGender
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        MERGED = "merged", "Merged into another record"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    class MaritalStatus(models.TextChoices):
+        # HL7 v3 MaritalStatus, as FHIR Patient.maritalStatus uses
+        MARRIED = "M", "Married"
+        NEVER_MARRIED = "S", "Never married"
+        DIVORCED = "D", "Divorced"
+        WIDOWED = "W", "Widowed"
+        LEGALLY_SEPARATED = "L", "Legally separated"
+        DOMESTIC_PARTNER = "T", "Domestic partner"
+        POLYGAMOUS = "P", "Polygamous"
+        UNMARRIED = "U", "Unmarried"
+        UNKNOWN = "UNK", "Unknown"
+
+    facility = models.ForeignKey("core.Facility", on_delete=models.PROTECT, related_name="+")
+    mrn = models.CharField("MRN", max_length=24)
+    given_name = models.CharField(max_length=100)
+    middle_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    gender_identity = models.CharField(max_length=100, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    birth_date_estimated = models.BooleanField(default=False)
+    marital_status = models.CharField(max_length=3, choices=MaritalStatus.choices, blank=True)
+    language = models.CharField(max_length=35, blank=True, help_text="BCP 47, e.g. sw or en-KE")
+    # Contact details are encrypted; *_index columns are blind indexes for exact search.
+    phone = EncryptedTextField(blank=True)
+    phone_index = models.CharField(max_length=40, blank=True, db_index=True)
+    email = EncryptedTextField(blank=True)
+    email_index = models.CharField(max_length=40, blank=True, db_index=True)
+    address = EncryptedJSONField(null=True, blank=True)
+    consent_sms = models.BooleanField(default=False)
+    consent_email = models.BooleanField(default=False)
+    consent_research = models.BooleanField(default=False)
+    is_unknown = models.BooleanField(default=False, help_text="Registered without identity")
+    is_deceased = models.BooleanField(default=False)
+    deceased_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+    )
+    # Accent- and case-folded "given middle family preferred", for search and ranking.
+    search_name = models.CharField(max_length=410, blank=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "mrn"], name="patient_mrn_unique"),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="patient_merged_has_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["facility", "birth_date"], name="patient_facility_birth"),
+            models.Index(fields=["search_name"], name="patient_search_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.mrn
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.middle_name, self.family_name) if p)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class PatientIdentifier(BaseModel):
+    """An identifier another system gave the patient: national ID, passport, insurance
+    member number, another hospital's MRN. The value is encrypted."""
+
+    class System(models.TextChoices):
+        NATIONAL_ID = "national_id", "National ID"
+        PASSPORT = "passport", "Passport"
+        INSURANCE = "insurance_member", "Insurance member ID"
+        OTHER_MRN = "other_mrn", "Another hospital's MRN"
+        DRIVER_LICENSE = "driver_license", "Driver's licence"
+        BIRTH_CERTIFICATE = "birth_certificate", "Birth certificate"
+        EXTERNAL = "external", "External system"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identifiers")
+    system = models.CharField(max_length=200)
+    value = EncryptedTextField()
+    value_index = models.CharField(max_length=40)
+    assigner = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["system", "value_index"], name="identifier_lookup")]
+
+    def __str__(self) -> str:
+        return self.system
+
+
+class PatientContact(BaseModel):
+    """Next of kin or emergency contact."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=50, blank=True)
+    phone = EncryptedTextField(blank=True)
+    is_emergency = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.relationship or "contact"
+
+
+class PatientNameKey(models.Model):
+    """Search keys derived from a patient's names (prefixes, typo variants, phonetic
+    codes), so name search is an indexed equality lookup on both databases."""
+
+    key = models.CharField(max_length=40)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "patient"], name="name_key_lookup")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class TimelineEntry(models.Model):
+    """One interaction on the patient's CRM timeline. Modules add entries through
+    `patients.services.add_timeline_entry`, idempotent on `source`."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        UPDATED = "updated", "Details changed"
+        MERGED = "merged", "Merged"
+        UNMERGED = "unmerged", "Merge undone"
+        NOTE = "note", "Note"
+        CALL = "call", "Phone call"
+        MESSAGE = "message", "Message sent"
+        VISIT = "visit", "Visit"
+        APPOINTMENT = "appointment", "Appointment"
+        INVOICE = "invoice", "Invoice"
+        PAYMENT = "payment", "Payment"
+        PRINT = "print", "Printed"
+
+    id = models.BigAutoField(primary_key=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="timeline")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=~Q(source=""), name="timeline_source_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class DuplicateCandidate(models.Model):
+    """A pair the master patient index thinks may be one person: the records officer's
+    worklist."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        NOT_DUPLICATE = "not_duplicate", "Not the same person"
+        MERGED = "merged", "Merged"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    other = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "other"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=Q(patient__lt=models.F("other")), name="duplicate_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}~{self.other_id}"
+
+
+class PatientMerge(BaseModel):
+    """A merge of `merged` into `survivor`, with what moved so it can be undone."""
+
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    # {"app_label.Model": [pk, ...]}: the rows whose patient reference moved.
+    moved = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id}->{self.survivor_id}"

@@ -1,0 +1,370 @@
+"""Every write to the patient registry. Each is one transaction, audited, and on the
+patient's timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hms.accounts import policies as account_policies
+from hms.accounts.permissions import Perm
+from hms.audit.services import Action, record_event
+from hms.core import crypto
+from hms.core.errors import InvalidInput
+from hms.core.models import Facility
+from hms.core.sequences import next_number
+from hms.core.text import clean_text
+from hms.patients import matching, mrn, search
+from hms.patients.errors import PatientErrorCode as Code
+from hms.patients.errors import PossibleDuplicates
+from hms.patients.inputs import PatientInput, identifier_key, validate
+from hms.patients.models import (
+    DuplicateCandidate,
+    Patient,
+    PatientContact,
+    PatientIdentifier,
+    PatientNameKey,
+    TimelineEntry,
+)
+from hms.patients.names import search_name
+from hms.patients.policies import check_patient_permission
+
+Kind = TimelineEntry.Kind
+
+
+def _user(actor: Any):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _probe(data: PatientInput, birth_date: dt.date | None, phone_index: str) -> matching.Probe:
+    return matching.Probe(
+        given_name=data.given_name,
+        family_name=data.family_name,
+        sex=data.sex,
+        birth_date=birth_date,
+        phone_index=phone_index,
+        identifier_indexes=tuple(
+            crypto.blind_index(identifier_key(i.system, i.value), kind="identifier")
+            for i in data.identifiers
+        ),
+    )
+
+
+def phone_index(phone: str) -> str:
+    return crypto.blind_index(phone, kind="phone") if phone else ""
+
+
+def email_index(email: str) -> str:
+    return crypto.blind_index(email.lower(), kind="email") if email else ""
+
+
+def _apply(
+    patient: Patient, data: PatientInput, birth_date: dt.date | None, estimated: bool
+) -> None:
+    for name in (
+        "given_name",
+        "middle_name",
+        "family_name",
+        "preferred_name",
+        "sex",
+        "gender_identity",
+        "marital_status",
+        "language",
+        "phone",
+        "email",
+        "address",
+        "consent_sms",
+        "consent_email",
+        "consent_research",
+        "is_unknown",
+        "is_deceased",
+        "deceased_at",
+    ):
+        setattr(patient, name, getattr(data, name))
+    patient.birth_date, patient.birth_date_estimated = birth_date, estimated
+    patient.phone_index = phone_index(data.phone)
+    patient.email_index = email_index(data.email)
+    patient.search_name = search_name(
+        data.given_name, data.middle_name, data.family_name, data.preferred_name
+    )
+
+
+def reindex_name(patient: Patient) -> None:
+    PatientNameKey.objects.filter(patient=patient).delete()
+    PatientNameKey.objects.bulk_create(
+        PatientNameKey(key=key, patient=patient) for key in search.name_keys(patient.search_name)
+    )
+
+
+def _replace_identifiers(patient: Patient, data: PatientInput, actor) -> None:
+    patient.identifiers.all().delete()
+    PatientIdentifier.objects.bulk_create(
+        PatientIdentifier(
+            patient=patient,
+            system=i.system,
+            value=i.value,
+            assigner=i.assigner,
+            value_index=crypto.blind_index(identifier_key(i.system, i.value), kind="identifier"),
+            created_by=actor,
+        )
+        for i in data.identifiers
+    )
+
+
+def _replace_contacts(patient: Patient, data: PatientInput, actor) -> None:
+    patient.contacts.all().delete()
+    PatientContact.objects.bulk_create(
+        PatientContact(patient=patient, created_by=actor, **asdict(c)) for c in data.contacts
+    )
+
+
+def register_patient(
+    *,
+    actor: Any,
+    facility: Facility,
+    data: PatientInput,
+    duplicate_override_reason: str = "",
+    skip_permission_checks: bool = False,
+    check_duplicates: bool = True,
+) -> Patient:
+    """Register a patient and give them the facility's next MRN.
+
+    Requires REGISTER_PATIENT. Raises InvalidInput naming the field, or PossibleDuplicates
+    (409, with the ranked matches) unless `duplicate_override_reason` says why this is a
+    different person; then the pairs go on the duplicates worklist. The MRN comes from
+    the facility's sequence row, locked until commit, so two clerks never get one number.
+    Audits CREATE and adds "registered" to the timeline.
+    """
+    if not skip_permission_checks:
+        account_policies.check_permission(actor, Perm.REGISTER_PATIENT, facility)
+    data, birth_date, estimated = validate(
+        data, region=facility.country, today=timezone.localdate()
+    )
+    override = _reason(duplicate_override_reason, "duplicate_override_reason")
+    matches: list[matching.Match] = []
+    if check_duplicates:
+        matches = matching.find_likely_duplicates(
+            _probe(data, birth_date, phone_index(data.phone)), facility_id=facility.pk
+        )
+        if matches and not override:
+            raise PossibleDuplicates(matches)
+    user = _user(actor)
+    with transaction.atomic():
+        serial = next_number(f"mrn:{facility.code}")
+        patient = Patient(
+            facility=facility,
+            mrn=mrn.format_mrn(facility.mrn_prefix, serial),
+            created_by=user,
+            updated_by=user,
+        )
+        _apply(patient, data, birth_date, estimated)
+        patient.save()
+        reindex_name(patient)
+        _replace_identifiers(patient, data, user)
+        _replace_contacts(patient, data, user)
+        for match in matches:
+            _flag_pair(patient, match)
+        summary = f"Registered with MRN {patient.mrn}"
+        if override:
+            summary += f"; possible duplicate overridden: {override}"
+        _timeline(patient, Kind.REGISTERED, summary, user)
+        record_event(
+            action=Action.CREATE,
+            actor=actor,
+            obj=patient,
+            patient_id=str(patient.external_id),
+            reason=override[:300],
+        )
+    return patient
+
+
+def update_patient(
+    *, actor: Any, patient: Patient, data: PatientInput, reason: str = ""
+) -> Patient:
+    """Replace a patient's details (demographics, contacts, identifiers).
+
+    Requires EDIT_PATIENT in the patient's facility; only active records can change.
+    Lists the changed fields (not their values) on the timeline and in the audit trail.
+    """
+    check_patient_permission(actor, Perm.EDIT_PATIENT, patient)
+    if not patient.is_active:
+        raise InvalidInput(
+            "This record was merged or entered in error and cannot change.", code=Code.NOT_ACTIVE
+        )
+    data, birth_date, estimated = validate(
+        data, region=patient.facility.country, today=timezone.localdate()
+    )
+    reason = _reason(reason, "reason")
+    user = _user(actor)
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = _snapshot(locked)
+        _apply(locked, data, birth_date, estimated)
+        locked.updated_by = user
+        locked.save()
+        if before["search_name"] != locked.search_name:
+            reindex_name(locked)
+        _replace_identifiers(locked, data, user)
+        _replace_contacts(locked, data, user)
+        changed = sorted(k for k, v in _snapshot(locked).items() if v != before[k])
+        summary = "Changed: " + (", ".join(changed) or "identifiers or contacts")
+        _timeline(locked, Kind.UPDATED, summary, user, detail={"fields": changed, "reason": reason})
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=locked,
+            patient_id=str(locked.external_id),
+            reason=f"{summary}. {reason}"[:500],
+        )
+    return locked
+
+
+def _snapshot(patient: Patient) -> dict[str, Any]:
+    names = (
+        "given_name",
+        "middle_name",
+        "family_name",
+        "preferred_name",
+        "sex",
+        "gender_identity",
+        "birth_date",
+        "marital_status",
+        "language",
+        "phone",
+        "email",
+        "address",
+        "consent_sms",
+        "consent_email",
+        "consent_research",
+        "is_deceased",
+        "deceased_at",
+        "search_name",
+    )
+    return {n: getattr(patient, n) for n in names}
+
+
+def _reason(text: str, field: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput("Must be text.", field=field)
+    try:
+        text = clean_text(text)
+    except Exception as exc:  # ValidationError; message names the character
+        raise InvalidInput(str(getattr(exc, "messages", [exc])[0]), field=field) from exc
+    if len(text) > 300:
+        raise InvalidInput("At most 300 characters.", field=field)
+    return text
+
+
+def _flag_pair(patient: Patient, match: matching.Match) -> None:
+    low, high = sorted((patient.pk, match.patient.pk))
+    try:
+        with transaction.atomic():
+            DuplicateCandidate.objects.get_or_create(
+                patient_id=low,
+                other_id=high,
+                defaults={"score": match.score, "reasons": list(match.reasons)},
+            )
+    except IntegrityError:
+        pass  # flagged concurrently
+
+
+def _timeline(
+    patient: Patient,
+    kind: str,
+    summary: str,
+    user,
+    *,
+    detail=None,
+    at: dt.datetime | None = None,
+    source: str = "",
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        patient=patient,
+        kind=kind,
+        summary=summary[:300],
+        actor=user,
+        occurred_at=at or timezone.now(),
+        detail=detail or {},
+        source=source,
+    )
+
+
+def add_timeline_entry(
+    *,
+    patient: Patient,
+    kind: str,
+    summary: str,
+    actor: Any = None,
+    occurred_at: dt.datetime | None = None,
+    detail: dict | None = None,
+    source: str = "",
+) -> TimelineEntry:
+    """Put an interaction on the patient's CRM timeline; the one door for other modules.
+
+    Idempotent on `source` (e.g. "appointment:<uuid>:booked"): a retry returns the entry
+    already written.
+    """
+    if kind not in Kind.values:
+        raise InvalidInput(f"Unknown timeline kind {kind!r}.", field="kind")
+    if source:
+        existing = TimelineEntry.objects.filter(source=source).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            return _timeline(
+                patient, kind, summary, _user(actor), detail=detail, at=occurred_at, source=source
+            )
+    except IntegrityError:
+        return TimelineEntry.objects.get(source=source)
+
+
+def log_contact(
+    *,
+    actor: Any,
+    patient: Patient,
+    kind: str,
+    summary: str,
+    outcome: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> TimelineEntry:
+    """A call or note by staff (LOG_PATIENT_CONTACT), with the call's outcome."""
+    check_patient_permission(actor, Perm.LOG_PATIENT_CONTACT, patient)
+    if kind not in (Kind.CALL, Kind.NOTE):
+        raise InvalidInput("Log a call or a note.", field="kind")
+    summary = _reason(summary, "summary")
+    if not summary:
+        raise InvalidInput("Say what happened.", field="summary")
+    outcome = _reason(outcome, "outcome")[:50]
+    with transaction.atomic():
+        entry = _timeline(
+            patient,
+            kind,
+            summary,
+            _user(actor),
+            at=occurred_at,
+            detail={"outcome": outcome} if outcome else {},
+        )
+        record_event(
+            action=Action.CREATE,
+            actor=actor,
+            obj=entry,
+            patient_id=str(patient.external_id),
+            reason=f"{kind} logged",
+        )
+    return entry
+
+
+def record_patient_read(*, actor: Any, patient: Patient, what: str = "record") -> None:
+    """Audit a read of a patient's record (every door calls this when it shows one)."""
+    record_event(
+        action=Action.READ,
+        actor=actor,
+        obj=patient,
+        patient_id=str(patient.external_id),
+        reason=what,
+    )
