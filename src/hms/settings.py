@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "hms.accounts",
     "hms.audit",
     "hms.patients",
+    "hms.interop",
     "hms.interop.fhir",
     "hms.web",
 ]

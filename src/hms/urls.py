@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from hms.core.views import api_not_found, healthz
+from hms.interop.fhir.transaction import TransactionApi
 
 handler400 = "hms.web.views.bad_request"
 handler403 = "hms.web.views.permission_denied"
@@ -13,6 +14,7 @@ handler500 = "hms.web.views.server_error"
 api_v1 = [
     path("", include("hms.accounts.api.urls")),
     path("", include("hms.audit.api.urls")),
+    path("", include("hms.patients.api.urls")),
     re_path(r"^(?P<path>.*)$", api_not_found, name="api-not-found"),
 ]
 
@@ -20,6 +22,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("hms.accounts.web.urls")),
     path("audit/", include("hms.audit.web.urls")),
+    path("patients/duplicates/", include("hms.patients.web.duplicate_urls")),
+    path("patients/", include("hms.patients.web.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -31,6 +35,8 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # FHIR clients POST transactions to the base address itself, with no final slash.
+    path("fhir/R4", TransactionApi.as_view(), name="fhir-base"),
     path("fhir/R4/", include("hms.interop.fhir.urls")),
     path("", include("hms.web.urls")),
 ]

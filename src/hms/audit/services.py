@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models, transaction
@@ -29,6 +30,33 @@ def _object_ref(obj: models.Model | None) -> tuple[str, str]:
     return obj._meta.label, str(public_id)
 
 
+def _new_event(
+    event_id: int, prev_hash: str, user: Any, username: str, *, at=None, **fields: str
+) -> AuditEvent:
+    """An event chained after `prev_hash`, its context taken from the bound request."""
+    ctx = context.current()
+    event = AuditEvent(
+        id=event_id,
+        at=at or timezone.now(),
+        actor=user,
+        username=_visible(user.get_username() if user else username)[:150],
+        roles=",".join(ctx.roles)[:300],
+        facility_code=ctx.facility_code,
+        action=fields["action"],
+        object_type=_visible(fields["object_type"])[:100],
+        object_id=_visible(fields["object_id"])[:64],
+        patient_id=_visible(fields["patient_id"])[:64],
+        source_ip=ctx.source_ip,
+        user_agent=ctx.user_agent,
+        channel=ctx.channel,
+        outcome=fields["outcome"],
+        reason=_visible(fields["reason"])[:500],
+        prev_hash=prev_hash,
+    )
+    event.hash = event.compute_hash()
+    return event
+
+
 def record_event(
     *,
     action: str,
@@ -49,34 +77,69 @@ def record_event(
     and roles come from the bound request context. `reason` must never carry patient
     data beyond identifiers: it is shown to auditors, not clinicians.
     """
-    ctx = context.current()
     if obj is not None and not object_type:
         object_type, object_id = _object_ref(obj)
     user = actor if getattr(actor, "is_authenticated", False) else None
+    fields = {
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "patient_id": patient_id,
+        "outcome": outcome,
+        "reason": reason,
+    }
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS_HASH}
         )
-        event = AuditEvent(
-            id=head.last_id + 1,
-            at=timezone.now(),
-            actor=user,
-            username=_visible(user.get_username() if user else username)[:150],
-            roles=",".join(ctx.roles)[:300],
-            facility_code=ctx.facility_code,
-            action=action,
-            object_type=_visible(object_type)[:100],
-            object_id=_visible(object_id)[:64],
-            patient_id=_visible(patient_id)[:64],
-            source_ip=ctx.source_ip,
-            user_agent=ctx.user_agent,
-            channel=ctx.channel,
-            outcome=outcome,
-            reason=_visible(reason)[:500],
-            prev_hash=head.last_hash,
-        )
-        event.hash = event.compute_hash()
+        event = _new_event(head.last_id + 1, head.last_hash, user, username, **fields)
         event.save(force_insert=True)
         ChainHead.objects.filter(id=1).update(last_id=event.id, last_hash=event.hash)
     context.mark_audited()
     return event
+
+
+def record_events(
+    *,
+    action: str,
+    actor: Any,
+    objs: Sequence[models.Model],
+    patient_ids: Sequence[str],
+    reason: str = "",
+) -> list[AuditEvent]:
+    """Append one event per object of `objs` (the patients listed on a search page),
+    with `patient_ids` in the same order: the rows `record_event` would write one by one,
+    written under one lock of the chain head in one insert, so a page listing twenty
+    patients audits them in a few queries rather than a hundred.
+    """
+    if not objs:
+        return []
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    at = timezone.now()
+    events: list[AuditEvent] = []
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_hash": GENESIS_HASH}
+        )
+        last_id, last_hash = head.last_id, head.last_hash
+        for obj, patient_id in zip(objs, patient_ids, strict=True):
+            object_type, object_id = _object_ref(obj)
+            event = _new_event(
+                last_id + 1,
+                last_hash,
+                user,
+                "",
+                at=at,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                patient_id=patient_id,
+                outcome=Outcome.SUCCESS,
+                reason=reason,
+            )
+            last_id, last_hash = event.id, event.hash
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+        ChainHead.objects.filter(id=1).update(last_id=last_id, last_hash=last_hash)
+    context.mark_audited()
+    return events

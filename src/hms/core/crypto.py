@@ -107,6 +107,21 @@ def add_key() -> str:
     return entry["id"]
 
 
+def remove_key(key_id: str) -> None:
+    """Drop a retired key from the key file. The caller checks that nothing uses it."""
+    if os.environ.get("HMS_FIELD_KEYS"):
+        raise RuntimeError("Keys come from HMS_FIELD_KEYS: remove the key there instead.")
+    data = _load_key_data()
+    remaining = [k for k in data["keys"] if k["id"] != key_id]
+    if len(remaining) == len(data["keys"]):
+        raise KeyError(key_id)
+    if not remaining or data["keys"][-1]["id"] == key_id:
+        raise ValueError("The current key cannot be retired.")
+    data["keys"] = remaining
+    _write_key_file(data)
+    keyring.cache_clear()
+
+
 def encrypt(value: str) -> str:
     ring = keyring()
     return f"{ring.current_id}:{ring.current.encrypt(value.encode()).decode()}"
@@ -120,6 +135,10 @@ def decrypt(stored: str) -> str:
     key_id, _, token = stored.partition(":")
     ring = keyring()
     fernet = ring.keys.get(key_id)
+    if fernet is None:
+        # Another process may have rotated the keys since this one read them.
+        keyring.cache_clear()
+        fernet = keyring().keys.get(key_id)
     if fernet is None:
         raise UndecryptableValue(f"Value encrypted with unknown key {key_id!r}.")
     try:

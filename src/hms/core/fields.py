@@ -45,4 +45,6 @@ class EncryptedJSONField(EncryptedTextField):
     def get_prep_value(self, value):
         if value is None:
             return None
-        return super().get_prep_value(json.dumps(value, ensure_ascii=False, sort_keys=True))
+        # Not through super(): TextField.get_prep_value calls to_python, which would
+        # parse the JSON text back into a dict before it is encrypted.
+        return crypto.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True))

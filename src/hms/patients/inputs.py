@@ -57,6 +57,8 @@ class PatientInput:
     deceased_at: dt.datetime | None = None
     identifiers: tuple[IdentifierInput, ...] = field(default_factory=tuple)
     contacts: tuple[ContactInput, ...] = field(default_factory=tuple)
+    # A birth date someone estimated (FHIR's year-only date, an edit keeping an estimate).
+    birth_date_estimated: bool = False
 
 
 def _text(value: str, name: str, *, required: bool = False, max_length: int = NAME_MAX) -> str:
@@ -110,7 +112,7 @@ def _birth_date(data: PatientInput, today: dt.date) -> tuple[dt.date | None, boo
             raise InvalidInput(
                 "The birth date is before 1880.", field="birth_date", code=Code.INVALID_BIRTH_DATE
             )
-        return data.birth_date, False
+        return data.birth_date, data.birth_date_estimated is True
     if data.age_years is not None:
         if (
             isinstance(data.age_years, bool)

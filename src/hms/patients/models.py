@@ -134,10 +134,12 @@ class PatientContact(BaseModel):
 
 
 class PatientNameKey(models.Model):
-    """Search keys derived from a patient's names (prefixes, typo variants, phonetic
-    codes), so name search is an indexed equality lookup on both databases."""
+    """Search keys derived from a patient's names (words, prefixes, typo variants,
+    phonetic codes; see hms.patients.search), so name search is a range or equality
+    lookup in one index on both databases. On PostgreSQL the column uses the "C"
+    collation (migration 0003) so ranges and order are by code point, as on SQLite."""
 
-    key = models.CharField(max_length=40)
+    key = models.CharField(max_length=460)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
@@ -208,6 +210,7 @@ class DuplicateCandidate(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    decision_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-score"]
@@ -228,7 +231,7 @@ class PatientMerge(BaseModel):
     survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=300)
-    # {"app_label.Model": [pk, ...]}: the rows whose patient reference moved.
+    # {"app_label.Model.field": [pk, ...]}: the rows whose patient reference moved.
     moved = models.JSONField(default=dict)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
@@ -237,6 +240,16 @@ class PatientMerge(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A record is merged into one survivor at a time; the database says so even
+            # if two merges of it were to get past the row locks.
+            models.UniqueConstraint(
+                fields=["merged"], condition=Q(undone_at=None), name="merge_one_open_per_record"
+            ),
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("merged")), name="merge_two_records"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.merged_id}->{self.survivor_id}"

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from hms.core import crypto
+from hms.core.errors import InvalidInput
 from hms.core.models import Facility
-from hms.patients import mrn, search
+from hms.patients import mrn, name_index, search
 from hms.patients.inputs import identifier_key, normalise_phone
-from hms.patients.models import Patient, PatientIdentifier, PatientNameKey, TimelineEntry
+from hms.patients.models import Patient, PatientIdentifier, TimelineEntry
 from hms.patients.policies import scope_patients
+
+MAX_LIMIT = 100
+NUMBER_MATCHES = 200  # one phone is shared by a family, not by hundreds
+BORN_SAME_DAY = 500  # patients born on one day looked at when no name matched
+CLOSE = 0.8  # Jaro-Winkler similarity of a name that comes close
+MISTYPED_MRN = (
+    "{mrn} looks like a medical record number, but its check digit is wrong: "
+    "a digit was probably mistyped."
+)
+ALIKE = "No name matches exactly; these sound or look alike."
 
 
 @dataclass(frozen=True)
 class SearchPage:
     results: list[Patient]
     has_more: bool
+    # Said to the clerk above the results: a mistyped MRN, a date that does not exist,
+    # sound-alike results.
+    notice: str = ""
 
 
 def search_patients(
@@ -33,68 +48,234 @@ def search_patients(
     limit: int = 20,
     offset: int = 0,
 ) -> SearchPage:
-    """Find patients by MRN, phone, identifier number or name words (any order, prefix,
-    one typo per word), optionally narrowed by birth date and sex; best matches first.
+    """Find patients by MRN (check digit verified), phone in any format, ID number,
+    birth date, or name words (any order, prefixes, one typo per word, accents and
+    case ignored), and combinations such as "smith 1980-05-01"; best matches first.
 
-    Scoped to the viewer's facility and permission. Merged records are left out unless
-    `include_inactive`.
+    Ranking: an MRN, then an ID number, then a phone; names by how well each word
+    matches (the word itself, then a word it starts, then one typo away), then by name.
+    Scoped to the viewer's facility and permission. Merged and entered-in-error records
+    are left out unless `include_inactive`. A handful of queries whatever the size of
+    the registry.
     """
-    qs = scope_patients(viewer, facility, Patient.objects.all())
-    if not include_inactive:
-        qs = qs.filter(status=Patient.Status.ACTIVE)
-    if birth_date:
-        qs = qs.filter(birth_date=birth_date)
-    if sex:
-        qs = qs.filter(sex=sex)
-    query = query.strip()
-    if not query:
-        rows = list(qs.order_by("-id")[offset : offset + limit + 1])
-        return SearchPage(rows[:limit], len(rows) > limit)
-    exact = _exact_matches(qs, query, facility)
-    if exact is not None:
-        rows = list(exact[offset : offset + limit + 1])
-        return SearchPage(rows[:limit], len(rows) > limit)
-    return _name_search(qs, query, limit, offset)
-
-
-def _exact_matches(qs: QuerySet[Patient], query: str, facility: Facility | None):
-    """MRN, phone or identifier: an exact lookup, or None when the query is a name."""
-    if not any(c.isdigit() for c in query):
-        return None
-    compact = mrn.normalise(query)
-    conditions = Q(mrn=compact)
-    try:
-        phone = normalise_phone(query, facility.country if facility else "KE")
-    except Exception:  # noqa: BLE001 - not a phone number: fine, try the rest
-        phone = ""
-    if phone:
-        conditions |= Q(phone_index=crypto.blind_index(phone, kind="phone"))
-    indexes = [
-        crypto.blind_index(identifier_key(system, query), kind="identifier")
-        for system in PatientIdentifier.System.values
-    ]
-    conditions |= Q(
-        pk__in=PatientIdentifier.objects.filter(value_index__in=indexes).values("patient_id")
-    )
-    return qs.filter(conditions).order_by("family_name", "given_name", "id")
-
-
-def _name_search(qs: QuerySet[Patient], query: str, limit: int, offset: int) -> SearchPage:
-    words = search.query_tokens(query)
-    if not words:
+    scoped = scope_patients(viewer, facility, Patient.objects.all())
+    if facility is None or scoped.query.is_empty():
         return SearchPage([], False)
-    for word in words:
-        keys = search.query_keys(word)
-        qs = qs.filter(pk__in=PatientNameKey.objects.filter(key__in=keys).values("patient_id"))
-    candidates = list(qs[:500])
-    candidates.sort(key=lambda p: (-search.rank(words, p.search_name), p.search_name))
-    page = candidates[offset : offset + limit + 1]
-    return SearchPage(page[:limit], len(page) > limit)
+    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    typed = search.read_query(query, country=facility.country)
+    if birth_date and typed.birth_date and birth_date != typed.birth_date:
+        return SearchPage([], False, "The birth dates given differ.")
+    scope = name_index.Scope(
+        facility_id=facility.pk,
+        active_only=not include_inactive,
+        sex=sex,
+        birth_date=birth_date or typed.birth_date,
+    )
+    if not include_inactive:
+        scoped = scoped.filter(status=Patient.Status.ACTIVE)
+    if typed.number:
+        page = _by_number(scoped, typed, facility, scope, limit, offset)
+    elif typed.words:
+        page = _by_name(scoped, typed, scope, limit, offset)
+    else:
+        page = _by_date_or_recent(scoped, scope, limit, offset)
+    notice = " ".join([*typed.problems, page.notice])
+    return SearchPage(page.results, page.has_more, notice.strip())
+
+
+def _page(rows: list[Patient], limit: int, notice: str = "") -> SearchPage:
+    return SearchPage(rows[:limit], len(rows) > limit, notice)
+
+
+def _load(scoped: QuerySet[Patient], ids: list[int]) -> list[Patient]:
+    found = scoped.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _by_date_or_recent(
+    scoped: QuerySet[Patient], scope: name_index.Scope, limit: int, offset: int
+) -> SearchPage:
+    if scope.birth_date:
+        ids = name_index.by_birth_date([], scope, limit + 1, offset)
+        return _page(_load(scoped, ids), limit)
+    return _page(_load(scoped, name_index.recent(scope, limit + 1, offset)), limit)
+
+
+# --- names ---------------------------------------------------------------------------
+
+
+def _by_name(
+    scoped: QuerySet[Patient],
+    typed: search.Query,
+    scope: name_index.Scope,
+    limit: int,
+    offset: int,
+) -> SearchPage:
+    many = len(typed.words) > 1
+    words = name_index.resolve(typed.words, counts=many and not scope.birth_date)
+    if scope.birth_date:
+        ids = name_index.by_birth_date(words, scope, limit + 1, offset)
+    elif many:
+        ids = name_index.many_words(words, scope, limit + 1, offset, typos=False)
+        if len(ids) <= limit and any(w.typos for w in words):
+            ids = name_index.many_words(words, scope, limit + 1, offset, typos=True)
+    else:
+        ids = _one_word(words[0], scope, offset + limit + 1)[offset:]
+    if ids or offset:
+        return _page(_load(scoped, ids), limit)
+    return _alike(scoped, typed, scope, limit)
+
+
+def _one_word(word: name_index.Word, scope: name_index.Scope, wanted: int) -> list[int]:
+    # A patient with two words matching ("john johnson" for "joh") fills two rows, so
+    # read on until enough different patients are found.
+    rows = wanted
+    while True:
+        ids, complete = name_index.one_word(word, scope, rows)
+        if len(ids) >= wanted or complete:
+            return ids
+        rows *= 2
+
+
+def _alike(
+    scoped: QuerySet[Patient], typed: search.Query, scope: name_index.Scope, limit: int
+) -> SearchPage:
+    """When no name matches by spelling: names that sound alike (both databases) or
+    share most trigrams (PostgreSQL), closest first; one page only. With a birth date,
+    the few patients born that day whose names come close."""
+    if scope.birth_date:
+        born = _load(scoped, name_index.by_birth_date([], scope, BORN_SAME_DAY, 0))
+        rows = [p for p in born if search.similarity(typed.words, p.search_name) >= CLOSE]
+    else:
+        rows = _load(scoped, name_index.alike(typed.words, scope))
+    rows.sort(key=lambda p: (-search.similarity(typed.words, p.search_name), p.search_name, p.pk))
+    if not rows:
+        return SearchPage([], False)
+    return SearchPage(rows[:limit], False, ALIKE)
+
+
+# --- numbers -------------------------------------------------------------------------
+
+
+@dataclass
+class _Keys:
+    mrns: set[str]
+    phones: set[str]
+    identifiers: set[tuple[str, str]]
+
+
+def _phone_indexes(text: str, region: str) -> set[str]:
+    digits = re.sub(r"\D", "", text)
+    spellings = {text}
+    if digits and not text.lstrip().startswith("+"):
+        # 254712345678 or 00254712345678: an international number without the plus.
+        spellings |= {f"+{digits}", f"+{digits[2:]}" if digits.startswith("00") else ""}
+    found = set()
+    for spelling in spellings - {""}:
+        try:
+            phone = normalise_phone(spelling, region)
+        except InvalidInput:
+            continue
+        found.add(crypto.blind_index(phone, kind="phone"))
+    return found
+
+
+def _number_keys(text: str, facility: Facility, *, phone: bool = True) -> _Keys:
+    compact = mrn.normalise(text)
+    mrns = {compact}
+    if facility.mrn_prefix and not compact.startswith(facility.mrn_prefix):
+        mrns.add(facility.mrn_prefix + compact)
+    identifiers = {
+        (system, crypto.blind_index(identifier_key(system, text), kind="identifier"))
+        for system in PatientIdentifier.System.values
+    }
+    phones = _phone_indexes(text, facility.country) if phone else set()
+    return _Keys(mrns, phones, identifiers)
+
+
+def _identifier_holders(pairs: set[tuple[str, str]]) -> dict[int, set[str]]:
+    by_identifier = Q(pk__in=[])
+    for system, index in pairs:
+        by_identifier |= Q(system=system, value_index=index)
+    rows = PatientIdentifier.objects.filter(by_identifier).values_list("patient_id", "value_index")
+    held: dict[int, set[str]] = {}
+    for patient_id, index in rows[:NUMBER_MATCHES]:
+        held.setdefault(patient_id, set()).add(index)
+    return held
+
+
+def _mistyped_mrn(keys: _Keys) -> str:
+    return next((m for m in sorted(keys.mrns) if mrn.looks_like_mrn(m) and not mrn.is_valid(m)), "")
+
+
+def _by_number(
+    scoped: QuerySet[Patient],
+    typed: search.Query,
+    facility: Facility,
+    scope: name_index.Scope,
+    limit: int,
+    offset: int,
+) -> SearchPage:
+    """An MRN, phone or ID number, exact. With name words beside it ("smith 0712...")
+    the number narrows to those names; the whole text is also tried as one ID number
+    (passports such as "AB 123456")."""
+    # The phone parser skips letters, so "mary 0712..." would pass as a phone whole.
+    whole = _number_keys(typed.text, facility, phone=not typed.words)
+    number = _number_keys(typed.number, facility) if typed.words else whole
+    held = _identifier_holders(whole.identifiers | number.identifiers)
+    if scope.sex:
+        scoped = scoped.filter(sex=scope.sex)
+    if scope.birth_date:
+        scoped = scoped.filter(birth_date=scope.birth_date)
+    # Each kind of number through its own index, then the scope on those few rows.
+    by_mrn = Patient.objects.filter(facility_id=facility.pk, mrn__in=whole.mrns | number.mrns)
+    by_phone = Patient.objects.filter(phone_index__in=whole.phones | number.phones)
+    ids = (
+        by_mrn.order_by()
+        .values_list("pk", flat=True)
+        .union(by_phone.order_by().values_list("pk", flat=True))
+    )
+    found = scoped.filter(pk__in=[*ids[:NUMBER_MATCHES], *held])
+    ranked = []
+    for patient in found:
+        rank = _number_rank(patient, whole, held) or _number_rank(patient, number, held)
+        if rank and _names_fit(typed.words, patient, rank, whole, held):
+            ranked.append((rank, patient))
+    ranked.sort(key=lambda r: (-r[0], r[1].search_name, r[1].pk))
+    rows = [p for _, p in ranked][offset : offset + limit + 1]
+    notice = "" if ranked else _mistyped_mrn(whole)
+    return _page(rows, limit, MISTYPED_MRN.format(mrn=notice) if notice else "")
+
+
+def _number_rank(patient: Patient, keys: _Keys, held: dict[int, set[str]]) -> int:
+    if patient.mrn in keys.mrns:
+        return 3
+    if held.get(patient.pk, set()) & {index for _, index in keys.identifiers}:
+        return 2
+    return 1 if patient.phone_index and patient.phone_index in keys.phones else 0
+
+
+def _names_fit(
+    words: tuple[str, ...], patient: Patient, rank: int, whole: _Keys, held: dict[int, set[str]]
+) -> bool:
+    if not words or _number_rank(patient, whole, held) == rank:
+        return True
+    names = patient.search_name.split()
+    return all(search.word_quality(w, names, search.typo_variants(w)) for w in words)
+
+
+# --- a patient's record ----------------------------------------------------------------
 
 
 def patient_timeline(*, patient: Patient, limit: int = 200) -> list[TimelineEntry]:
-    """The patient's interactions, newest first, including those of records merged into it."""
-    ids = [patient.pk, *Patient.objects.filter(merged_into=patient).values_list("pk", flat=True)]
+    """The patient's interactions, newest first, including those of records merged into
+    it, and of records merged into those (a merge of a merge)."""
+    ids, newest = {patient.pk}, {patient.pk}
+    while newest:
+        newest = (
+            set(Patient.objects.filter(merged_into__in=newest).values_list("pk", flat=True)) - ids
+        )
+        ids |= newest
     return list(
         TimelineEntry.objects.filter(patient_id__in=ids)
         .select_related("actor")

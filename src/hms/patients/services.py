@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
-from hms.audit.services import Action, record_event
+from hms.audit.services import Action, record_event, record_events
 from hms.core import crypto
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility
@@ -51,6 +51,9 @@ def _probe(data: PatientInput, birth_date: dt.date | None, phone_index: str) -> 
             crypto.blind_index(identifier_key(i.system, i.value), kind="identifier")
             for i in data.identifiers
         ),
+        identifier_systems=tuple(i.system for i in data.identifiers),
+        birth_date_estimated=birth_date is not None
+        and (data.birth_date is None or data.birth_date_estimated is True),
     )
 
 
@@ -366,5 +369,20 @@ def record_patient_read(*, actor: Any, patient: Patient, what: str = "record") -
         actor=actor,
         obj=patient,
         patient_id=str(patient.external_id),
+        reason=what,
+    )
+
+
+def record_patient_reads(*, actor: Any, patients: list[Patient], what: str) -> None:
+    """Audit one read per patient shown (a search page, a list of likely duplicates).
+
+    One lock of the audit chain and one insert for the whole page, so search-as-you-type
+    stays fast.
+    """
+    record_events(
+        action=Action.READ,
+        actor=actor,
+        objs=patients,
+        patient_ids=[str(p.external_id) for p in patients],
         reason=what,
     )

@@ -8,6 +8,7 @@ from hms.accounts import services as account_services
 from hms.accounts.models import User
 from hms.core import context
 from hms.core.models import Department, Facility
+from hms.web.demo_patients import load_demo_patients
 
 DEMO_PASSWORD = "demo-hospital-2026"
 
@@ -90,7 +91,8 @@ def _facility(code, name, tz, currency, address, phone) -> Facility:
 
 
 def load_demo() -> bool:
-    """Load the demo hospital once; returns False when it was already there."""
+    """Load the demo hospital and its patients once; returns False when it was already
+    there."""
     if User.objects.filter(username="admin").exists():
         return False
     with context.bound(context.RequestContext(channel="cli")), transaction.atomic():
@@ -114,4 +116,8 @@ def load_demo() -> bool:
                     roles=there,
                     skip_permission_checks=True,
                 )
+    # After the commit: on PostgreSQL the import writes from a thread of its own, which
+    # must see the facility.
+    with context.bound(context.RequestContext(channel="cli", facility_code=hospital.code)):
+        load_demo_patients(hospital)
     return True

@@ -21,6 +21,8 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Home", "web:home", None, "g h"),
+    NavItem("Patients", "patients:search", Perm.VIEW_PATIENT, "g p"),
+    NavItem("Duplicates", "duplicates:worklist", Perm.MERGE_PATIENTS, "g d"),
     NavItem("Audit trail", "audit:search", Perm.VIEW_AUDIT, "g a"),
     NavItem("Users", "accounts:user-list", Perm.MANAGE_USERS, "g u"),
     NavItem("Facilities", "admin:index", Perm.MANAGE_FACILITY, ""),

@@ -68,10 +68,14 @@ def _cards(request: HttpRequest) -> list[dict[str, object]]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    user, facility = request.user, request.facility
     return render(
         request,
         "web/home.html",
         {
+            # Staff who see patients start on the patient search box (UX.md: search first).
+            "patient_search": policies.has_permission(user, Perm.VIEW_PATIENT, facility),
+            "can_register": policies.has_permission(user, Perm.REGISTER_PATIENT, facility),
             "greeting": _greeting(),
             "cards": _cards(request),
             "has_2fa": user_has_device(request.user, confirmed=True),

@@ -24,3 +24,18 @@ class HasRolePermission(BasePermission):
             return True
         self.message = f"Your role does not allow this (needs {required})."
         return False
+
+
+class PermissionByMethod:
+    """A view mixin: `required_permission` chosen by HTTP method from `permissions`.
+
+    Methods not listed need the first permission listed, so a caller who may use the
+    view hears 405 for a method it does not offer, and anyone else 403.
+    """
+
+    permissions: dict[str, str] = {}
+
+    @property
+    def required_permission(self) -> str:
+        method = "GET" if self.request.method == "HEAD" else self.request.method
+        return self.permissions.get(method) or next(iter(self.permissions.values()))

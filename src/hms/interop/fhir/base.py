@@ -44,14 +44,26 @@ _ISSUE_CODE_BY_STATUS = {
 }
 
 
-def operation_outcome(status: int, diagnostics: str, code: str | None = None) -> dict[str, Any]:
+def operation_outcome(
+    status: int,
+    diagnostics: str,
+    code: str | None = None,
+    *,
+    issues: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """One issue with `diagnostics`, or one per (FHIRPath expression, text) in `issues`."""
+    severity = "error" if status < 500 else "fatal"
+    code = code or _ISSUE_CODE_BY_STATUS.get(status, "processing")
+    found = issues or [("", diagnostics)]
     outcome = OperationOutcome(
         issue=[
             {
-                "severity": "error" if status < 500 else "fatal",
-                "code": code or _ISSUE_CODE_BY_STATUS.get(status, "processing"),
-                "diagnostics": diagnostics,
+                "severity": severity,
+                "code": code,
+                "diagnostics": text,
+                **({"expression": [path]} if path else {}),
             }
+            for path, text in found
         ]
     )
     return outcome.model_dump(mode="json", exclude_none=True)
@@ -61,7 +73,10 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]):
     response = exception_handler(exc, context)
     if response is not None:
         data = response.data if isinstance(response.data, dict) else {}
-        response.data = operation_outcome(response.status_code, str(data.get("detail", "Error")))
+        issues = getattr(exc, "issues", None)  # validation.InvalidResource
+        response.data = operation_outcome(
+            response.status_code, str(data.get("detail", "Error")), issues=issues
+        )
         response.content_type = FHIR_JSON
     return response
 
@@ -83,6 +98,8 @@ class ResourceRegistration:
 
 
 REGISTRY: dict[str, ResourceRegistration] = {}
+# Whole-system interactions offered at [base] ("transaction"), for the CapabilityStatement.
+SYSTEM_INTERACTIONS: set[str] = set()
 
 
 def register(registration: ResourceRegistration) -> Callable[[type], type]:

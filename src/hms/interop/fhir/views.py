@@ -13,6 +13,7 @@ from hms.interop.fhir.base import (
     FHIR_JSON,
     FHIR_VERSION,
     REGISTRY,
+    SYSTEM_INTERACTIONS,
     FhirApiView,
     operation_outcome,
 )
@@ -45,6 +46,7 @@ def capability_statement(base_url: str) -> CapabilityStatement:
                     "(issue one with `hms token` or on the API tokens page).",
                 },
                 "resource": resources,
+                "interaction": [{"code": code} for code in sorted(SYSTEM_INTERACTIONS)] or None,
             }
         ],
     )

@@ -38,6 +38,7 @@ from hms.accounts.testing import PASSWORD, verified_session
 from hms.audit.models import AuditEvent
 from hms.audit.services import Action, Outcome, record_event
 from hms.core.text import clean_text
+from hms.patients.models import Patient
 
 ADMIN, AUDITOR = "admin", "auditor"
 PAGE, API = "page", "api"
@@ -59,6 +60,20 @@ PASSWORD_CHANGE = {
     "confirm_password": NEW_PASSWORD,
 }
 LOGIN = {"username": "nobody-here", "password": "wrong-password-123"}
+WALK_IN = {
+    "given_name": "Amina",
+    "family_name": "Wanjiru",
+    "sex": "female",
+    "birth": "12/04/1990",
+    "phone": "0712345678",
+}
+FULL_REGISTRATION = {
+    **WALK_IN,
+    "identifiers-TOTAL_FORMS": "0",
+    "identifiers-INITIAL_FORMS": "0",
+    "contacts-TOTAL_FORMS": "0",
+    "contacts-INITIAL_FORMS": "0",
+}
 
 # Category Cc, placed inside the text (DRF and Django strip the whitespace ones, such as
 # U+0085, from the ends before anything else sees them).
@@ -117,6 +132,25 @@ INPUTS = [
     *_fields("audit-api", AUDITOR, API, "GET", AUDIT_API, {}, "username", "patient_id"),
     *_fields(*CHANGE_PASSWORD, "old_password", "confirm_password", secret=True),
     *_fields(*CHANGE_PASSWORD, "new_password", secret=True, mirror="confirm_password"),
+    *_fields("patient-search", "receptionist", PAGE, "GET", "/patients/", {}, "q"),
+    *_fields(
+        "patient-walk-in",
+        "receptionist",
+        PAGE,
+        "POST",
+        "/patients/new/",
+        WALK_IN,
+        *("given_name", "family_name", "birth", "phone", "duplicate_override_reason"),
+    ),
+    *_fields(
+        "patient-full",
+        "receptionist",
+        PAGE,
+        "POST",
+        "/patients/new/full/",
+        FULL_REGISTRATION,
+        *("middle_name", "preferred_name", "gender_identity", "language", "email", "city"),
+    ),
 ]
 TEXT_INPUTS = [i for i in INPUTS if not i.secret]
 
@@ -128,6 +162,10 @@ STORED = {
     "user-api/last_name": lambda: User.objects.get(username="newcomer").last_name,
     "token-page/name": lambda: ApiToken.objects.order_by("-pk").first().name,
     "token-api/name": lambda: ApiToken.objects.order_by("-pk").first().name,
+    "patient-walk-in/given_name": lambda: Patient.objects.get().given_name,
+    "patient-walk-in/family_name": lambda: Patient.objects.get().family_name,
+    "patient-full/middle_name": lambda: Patient.objects.get().middle_name,
+    "patient-full/preferred_name": lambda: Patient.objects.get().preferred_name,
 }
 STORING_INPUTS = [i for i in INPUTS if i.name in STORED]
 
@@ -323,9 +361,14 @@ def test_long_password_at_sign_in_is_just_wrong_and_a_megabyte_is_never_hashed(m
 
 
 def _success_status(spec: Input) -> int:
-    return {"user-page": 302, "user-api": 201, "token-page": 200, "token-api": 201}[
-        spec.name.split("/")[0]
-    ]
+    return {
+        "user-page": 302,
+        "user-api": 201,
+        "token-page": 200,
+        "token-api": 201,
+        "patient-walk-in": 302,
+        "patient-full": 302,
+    }[spec.name.split("/")[0]]
 
 
 @pytest.mark.parametrize("text", UNICODE.values(), ids=UNICODE.keys())

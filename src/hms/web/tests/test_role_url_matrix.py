@@ -26,6 +26,10 @@ from hms.accounts.permissions import RoleCode
 from hms.accounts.testing import verified_session
 from hms.audit.models import AuditEvent
 from hms.core.models import Facility
+from hms.interop.fhir.resources.patient import version_of as fhir_version_of
+from hms.patients.inputs import PatientInput
+from hms.patients.services import register_patient
+from hms.patients.tests.mpi_helpers import a_merge
 
 ANONYMOUS = "anonymous"
 ADMIN = RoleCode.ADMIN.value
@@ -33,6 +37,12 @@ AUDITOR = RoleCode.AUDITOR.value
 EVERYONE = frozenset(role.value for role in RoleCode)
 STAFF = EVERYONE - {RoleCode.PATIENT.value}
 NOBODY: frozenset[str] = frozenset()
+# Patient records: every clinical and front-office role; auditors see the trail, not charts.
+SEES_PATIENTS = STAFF - {AUDITOR}
+REGISTERS_PATIENTS = frozenset(
+    {ADMIN, RoleCode.RECEPTIONIST.value, RoleCode.NURSE.value, RoleCode.WARD_MANAGER.value}
+)
+MERGES_PATIENTS = frozenset({ADMIN, RoleCode.WARD_MANAGER.value})
 
 PAGE = "page"  # session sign-in, HTML; anonymous visitors are sent to sign in
 API = "api"  # bearer token, JSON (REST) or FHIR JSON; anonymous callers get 401
@@ -98,6 +108,25 @@ URL_TABLE: dict[str, Row] = {
     "audit:search": page({AUDITOR}),
     "audit:export": page({AUDITOR}),
     "audit:verify": page({ADMIN, AUDITOR}),
+    # The front desk's patient pages; the fragments and printing answer POST only.
+    "patients:search": page(SEES_PATIENTS),
+    "patients:patient-register": page(REGISTERS_PATIENTS),
+    "patients:patient-register-full": page(REGISTERS_PATIENTS),
+    "patients:patient-register-unknown": page(REGISTERS_PATIENTS),
+    "patients:duplicate-check": post_only_page(),
+    "patients:patient-detail": page(SEES_PATIENTS),
+    "patients:patient-edit": page(REGISTERS_PATIENTS),  # EDIT_PATIENT: the same roles
+    "patients:patient-log-contact": post_only_page(),
+    "patients:patient-card": post_only_page(),
+    "patients:patient-wristband": post_only_page(),
+    # The records officer's duplicates worklist and merges; the changes answer POST only.
+    "duplicates:worklist": page(MERGES_PATIENTS),
+    "duplicates:compare": page(MERGES_PATIENTS),
+    "duplicates:merge": post_only_page(),
+    "duplicates:dismiss": post_only_page(),
+    "duplicates:merges": page(MERGES_PATIENTS),
+    "duplicates:merge-detail": page(MERGES_PATIENTS),
+    "duplicates:unmerge": post_only_page(),
     # Django admin: reference data for administrators.
     "admin:index": page({ADMIN}),
     "admin:core_facility_changelist": page({ADMIN}),
@@ -110,9 +139,22 @@ URL_TABLE: dict[str, Row] = {
     "facility-list": api(STAFF),
     "user-list": api({ADMIN}),
     "audit-event-list": api({AUDITOR}),
+    # Patients over REST; merge and undo are POST only (permission first, then 405).
+    "patient-list": api(SEES_PATIENTS),
+    "patient-detail": api(SEES_PATIENTS),
+    "patient-timeline": api(SEES_PATIENTS),
+    "patient-duplicates": api(SEES_PATIENTS),
+    "patient-merge": api(MERGES_PATIENTS, ok=405),
+    "patient-merge-undo": api(MERGES_PATIENTS, ok=405),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),
+    "fhir-patient-type": api(SEES_PATIENTS),
+    "fhir-patient-instance": api(SEES_PATIENTS),
+    "fhir-patient-version": api(SEES_PATIENTS),
+    # Transactions are POST to the base, with or without the final slash.
+    "fhir-transaction": api(REGISTERS_PATIENTS, ok=405),
+    "fhir-base": api(REGISTERS_PATIENTS, ok=405),
     # Unknown addresses under the API doors answer 404 in the door's own format.
     "api-not-found": Row(API, EVERYONE, 404, anonymous=404),
     "fhir-not-found": Row(API, EVERYONE, 404, anonymous=404),
@@ -270,11 +312,26 @@ def _refusal_body(response, path: str, *, fhir_code: str, code: str) -> list[str
 def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
     """Ids of rows that exist, so an allowed role sees the page rather than a 404."""
     colleague = make_user("nurse")
+    patient = register_patient(
+        actor=None,
+        facility=facility,
+        data=PatientInput(given_name="Matrix", family_name="Patient", sex="female"),
+        skip_permission_checks=True,
+    )
     return {
         ("accounts:user-detail", "external_id"): colleague.external_id,
         ("fhir-organization-read", "resource_id"): facility.external_id,
+        ("patient-detail", "external_id"): patient.external_id,
+        ("patients:patient-detail", "external_id"): patient.external_id,
+        ("duplicates:merge-detail", "external_id"): a_merge(facility).external_id,
+        ("patients:patient-edit", "external_id"): patient.external_id,
+        ("patient-timeline", "external_id"): patient.external_id,
+        ("patient-duplicates", "external_id"): patient.external_id,
+        ("fhir-patient-instance", "resource_id"): patient.external_id,
+        ("fhir-patient-version", "resource_id"): patient.external_id,
+        ("fhir-patient-version", "version_id"): fhir_version_of(patient),
         ("api-not-found", "path"): "no-such-endpoint/",
-        ("fhir-not-found", "path"): "Patient",
+        ("fhir-not-found", "path"): "NoSuchResource",
     }
 
 

@@ -1,0 +1,310 @@
+"""Registration throughput: patients registered one by one through POST /api/v1/patients/.
+
+Usage: .venv/bin/python bench/patient_registration.py [--database sqlite|postgres]
+       [--patients 2000] [--mode client|server] [--profile]
+
+--mode client (default) sends each request through Django's test Client in this process:
+the whole HTTP stack from middleware to response (bearer-token auth, DRF parsing and
+validation, the duplicate check, the MRN sequence lock, encryption, the audit chain) on
+a real database, without sockets. --mode server starts `hms serve` (gunicorn, one worker,
+one thread, so requests stay one by one) and posts over a kept-alive HTTP connection.
+PostgreSQL uses postgres://postgres@127.0.0.1:5432/hms_bench_registration (recreated).
+Every request must answer 201; the people are varied enough that the duplicate check
+finds nobody, as at a real front desk most of the time. Prints patients/s and latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import json
+import os
+import pstats
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PG_URL = "postgres://postgres@127.0.0.1:5432/hms_bench_registration"
+GIVEN = [
+    "Amina",
+    "Baraka",
+    "Chebet",
+    "Daudi",
+    "Esther",
+    "Faith",
+    "Grace",
+    "Halima",
+    "Imani",
+    "Jabari",
+    "Kamau",
+    "Lilian",
+    "Mwangi",
+    "Njeri",
+    "Otieno",
+    "Pendo",
+    "Qabale",
+    "Rehema",
+    "Said",
+    "Tumaini",
+    "Uhuru",
+    "Wanjiru",
+    "Xavier",
+    "Yusuf",
+    "Zawadi",
+    "Akinyi",
+    "Brian",
+    "Caroline",
+    "Dennis",
+    "Eunice",
+    "Felix",
+    "Gladys",
+    "Hassan",
+    "Irene",
+    "James",
+    "Kevin",
+    "Lucy",
+    "Moses",
+    "Nancy",
+    "Oscar",
+    "Peter",
+    "Ruth",
+    "Samuel",
+    "Teresa",
+    "Victor",
+    "Winnie",
+    "Abdi",
+    "Fatuma",
+    "Juma",
+    "Mercy",
+]
+FAMILY = [
+    "Achieng",
+    "Barasa",
+    "Cheruiyot",
+    "Dida",
+    "Ekiru",
+    "Gachanja",
+    "Hussein",
+    "Ireri",
+    "Jilo",
+    "Kiprono",
+    "Langat",
+    "Maina",
+    "Nyambura",
+    "Odhiambo",
+    "Onyango",
+    "Owino",
+    "Rotich",
+    "Sang",
+    "Tanui",
+    "Wafula",
+    "Wekesa",
+    "Yegon",
+    "Korir",
+    "Kiplagat",
+    "Mutua",
+    "Musyoka",
+    "Njoroge",
+    "Kariuki",
+    "Omondi",
+    "Okoth",
+    "Ouma",
+    "Wambui",
+    "Kimani",
+    "Macharia",
+    "Gitau",
+    "Ndungu",
+    "Mohamed",
+    "Ali",
+    "Abdullahi",
+    "Kiptoo",
+    "Chepkoech",
+    "Jeptoo",
+    "Atieno",
+    "Awino",
+    "Nekesa",
+    "Nafula",
+    "Wanyama",
+    "Simiyu",
+]
+
+
+def configure(database: str) -> dict[str, str]:
+    env = {"HMS_DATA_DIR": tempfile.mkdtemp(prefix="hms-bench-"), "HMS_SECRET_KEY": "bench"}
+    if database == "postgres":
+        for tool in ("dropdb", "createdb"):
+            extra = ["--if-exists"] if tool == "dropdb" else []
+            subprocess.run(  # noqa: S603
+                [tool, "-h", "127.0.0.1", "-U", "postgres", *extra, "hms_bench_registration"],
+                check=True,
+                stderr=subprocess.DEVNULL,
+            )
+        env["DATABASE_URL"] = PG_URL
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.update(env, DJANGO_SETTINGS_MODULE="hms.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return env
+
+
+def make_token() -> str:
+    """A receptionist at a fresh facility, and their API token."""
+    from hms.accounts import services
+    from hms.core.models import Facility
+
+    facility = Facility.objects.create(name="Bench Hospital", code="BENCH", country="KE")
+    user = services.create_user(
+        actor=None,
+        facility=facility,
+        username="bench-clerk",
+        password="bench-password-long-enough-1",
+        roles=["receptionist"],
+        skip_permission_checks=True,
+    )
+    _, raw = services.issue_token(
+        actor=None, user=user, name="bench", days=1, skip_permission_checks=True
+    )
+    return raw
+
+
+def people(count: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    found = []
+    for i in range(count):
+        born = 1940 + rng.randrange(84)
+        found.append(
+            {
+                "given_name": rng.choice(GIVEN),
+                "middle_name": rng.choice(GIVEN),
+                "family_name": rng.choice(FAMILY),
+                "sex": rng.choice(["female", "male"]),
+                "birth_date": f"{born}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                "phone": f"07{rng.randrange(10, 30)}{i:06d}",
+                "identifiers": [{"system": "national_id", "value": f"{30_000_000 + i}"}],
+            }
+        )
+    return found
+
+
+class InProcess:
+    """Django's test Client: the full request path, no socket."""
+
+    def __init__(self, token: str):
+        from django.test import Client
+
+        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")
+
+    def post(self, body: dict) -> int:
+        return self.client.post(
+            "/api/v1/patients/", json.dumps(body), content_type="application/json"
+        ).status_code
+
+    def close(self) -> None:
+        pass
+
+
+class LiveServer:
+    """`hms serve` with one worker and one thread, over one kept-alive connection."""
+
+    def __init__(self, token: str, env: dict[str, str]):
+        from django.db import connections
+
+        connections.close_all()  # the server opens its own
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        command = [sys.executable, "-m", "hms.cli", "serve", "--no-collectstatic"]
+        options = ["--port", str(self.port), "--workers", "1", "--threads", "1"]
+        self.process = subprocess.Popen(  # noqa: S603
+            command + options,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.connection = self._wait()
+
+    def _wait(self) -> http.client.HTTPConnection:
+        for _ in range(200):
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+                return connection
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("hms serve did not start")
+
+    def post(self, body: dict) -> int:
+        self.connection.request("POST", "/api/v1/patients/", json.dumps(body), self.headers)
+        response = self.connection.getresponse()
+        response.read()
+        return response.status
+
+    def close(self) -> None:
+        self.connection.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def run(door, bodies: list[dict]) -> tuple[float, float, float, float]:
+    latencies = []
+    started = time.perf_counter()
+    for body in bodies:
+        begun = time.perf_counter()
+        status = door.post(body)
+        latencies.append(time.perf_counter() - begun)
+        if status != 201:
+            raise SystemExit(f"registration answered {status}, not 201: {body}")
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    return len(bodies) / elapsed, statistics.median(latencies) * 1000, p95 * 1000, p99 * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--mode", choices=["client", "server"], default="client")
+    parser.add_argument("--profile", action="store_true", help="cProfile the client mode")
+    args = parser.parse_args()
+    env = configure(args.database)
+    token = make_token()
+    bodies = people(args.patients + 50)
+    door = InProcess(token) if args.mode == "client" else LiveServer(token, env)
+    try:
+        run(door, bodies[:50])  # warm-up: imports, connection, first key loads
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        rate, p50, p95, p99 = run(door, bodies[50:])
+        if profiler:
+            profiler.disable()
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
+            stats.print_stats(40)
+    finally:
+        door.close()
+    print(f"patient registration, one by one via the HTTP API ({args.mode} mode)")
+    print(
+        f"{'database':>9}  {'patients':>8}  {'patients/s':>10}  {'p50 ms':>7}  {'p95 ms':>7}  "
+        f"{'p99 ms':>7}"
+    )
+    print(
+        f"{args.database:>9}  {args.patients:>8}  {rate:>10.0f}  {p50:>7.2f}  {p95:>7.2f}  "
+        f"{p99:>7.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Writing the prepared batches of a bulk import (see hms.patients.importing).
+
+Each batch is one transaction: a block of MRNs from the facility's sequence, then the
+patients, identifiers, contacts, name search keys, timeline entries and duplicate pairs,
+then one audit row. On PostgreSQL, outside a caller's transaction, a thread with its
+own connection writes while the next batch is read, checked and encrypted: the
+database's work and Python's overlap instead of taking turns.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import queue
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from hms.audit.services import Action, record_event
+from hms.core.bulk import Table, reserve_ids
+from hms.core.sequences import next_numbers
+from hms.patients import mrn
+from hms.patients.import_duplicates import Pair
+from hms.patients.models import (
+    DuplicateCandidate,
+    Patient,
+    PatientContact,
+    PatientIdentifier,
+    PatientNameKey,
+    TimelineEntry,
+)
+
+# id and mrn first: they are filled in when the batch is written.
+PATIENT_COLUMNS = [
+    "id",
+    "mrn",
+    *(f.attname for f in Patient._meta.concrete_fields if f.attname not in ("id", "mrn")),
+]
+PATIENTS = Table(Patient, PATIENT_COLUMNS)
+_STAMPED = ["external_id", "created_at", "updated_at", "created_by_id", "updated_by_id"]
+IDENTIFIERS = Table(
+    PatientIdentifier, ["patient_id", *_STAMPED, "system", "value", "value_index", "assigner"]
+)
+CONTACTS = Table(
+    PatientContact, ["patient_id", *_STAMPED, "name", "relationship", "phone", "is_emergency"]
+)
+NAME_KEYS = Table(PatientNameKey, ["key", "patient_id"])
+TIMELINE = Table(
+    TimelineEntry,
+    ["patient_id", "kind", "occurred_at", "recorded_at", "actor_id", "summary", "detail", "source"],
+)
+
+
+@dataclass(frozen=True)
+class ReadyRow:
+    """A valid row, converted to database values outside the writing transaction."""
+
+    number: int
+    patient: tuple  # PATIENT_COLUMNS; id and mrn are placeholders
+    identifiers: list[tuple]  # IDENTIFIERS columns; patient_id a placeholder
+    contacts: list[tuple]
+    name_keys: set[str]
+
+
+def stamp(user_id: int | None, now) -> tuple:
+    """The BaseModel columns of a new child row."""
+    return (uuid.uuid4(), now, now, user_id, user_id)
+
+
+@dataclass
+class Batch:
+    rows: list[ReadyRow]
+    pairs: list[Pair]
+    reason: str  # "import <source> rows a-b"
+    now: dt.datetime  # when the batch was read: the rows' created_at
+    ids: list[int] | None = None  # reserved ahead on PostgreSQL
+
+
+def write_batch(batch: Batch, *, facility, actor, user_id) -> None:
+    """One transaction. Takes the facility's MRN sequence lock, then the audit chain's,
+    both held until commit."""
+    with transaction.atomic():
+        count = len(batch.rows)
+        ids = batch.ids or reserve_ids(Patient, count)
+        # Taken just before the inserts: clerks registering at the front desk wait
+        # on this lock until the batch commits.
+        serials = next_numbers(f"mrn:{facility.code}", count)
+        mrns = [mrn.format_mrn(facility.mrn_prefix, serial) for serial in serials]
+        rows = list(zip(ids, mrns, batch.rows, strict=True))
+        PATIENTS.insert((pk, number, *r.patient[2:]) for pk, number, r in rows)
+        IDENTIFIERS.insert((pk, *v[1:]) for pk, _, r in rows for v in r.identifiers)
+        CONTACTS.insert((pk, *v[1:]) for pk, _, r in rows for v in r.contacts)
+        NAME_KEYS.insert((key, pk) for pk, _, r in rows for key in r.name_keys)
+        where = batch.reason.removeprefix("import ")
+        TIMELINE.insert(
+            TIMELINE.convert(
+                (
+                    pk,
+                    TimelineEntry.Kind.REGISTERED,
+                    batch.now,
+                    batch.now,
+                    user_id,
+                    f"Imported with MRN {number} ({where})"[:300],
+                    {"import": where, "row": r.number},
+                    "",
+                )
+            )
+            for pk, number, r in rows
+        )
+        if batch.pairs:
+            pk_of_row = {r.number: pk for pk, _, r in rows}
+            DuplicateCandidate.objects.bulk_create(
+                [pair.as_candidate(pk_of_row) for pair in batch.pairs], ignore_conflicts=True
+            )
+        record_event(
+            action=Action.CREATE,
+            actor=actor,
+            username="" if user_id else "import",
+            object_type=Patient._meta.label,
+            object_id=f"{mrns[0]}..{mrns[-1]}",
+            reason=batch.reason,
+        )
+
+
+class Writer:
+    """Writes batches in order: in a thread where that helps, else at once."""
+
+    def __init__(self, **context: Any):
+        self.context = context
+        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.error: BaseException | None = None
+        if self.threaded:
+            self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+            # The thread runs in a copy of this context: the audit trail reads the
+            # channel and facility from it.
+            ctx = contextvars.copy_context()
+            self.thread = threading.Thread(target=ctx.run, args=(self._loop,), daemon=True)
+            self.thread.start()
+
+    def submit(self, batch: Batch) -> None:
+        if not self.threaded:
+            write_batch(batch, **self.context)
+            return
+        if batch.ids is None:
+            batch.ids = reserve_ids(Patient, len(batch.rows))
+        self._raise()
+        self.queue.put(batch)
+
+    def close(self) -> None:
+        """Wait for every batch to be written; raise what failed."""
+        if self.threaded:
+            self.queue.put(None)
+            self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _loop(self) -> None:
+        try:
+            while (batch := self.queue.get()) is not None:
+                if self.error is None:
+                    write_batch(batch, **self.context)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            self.error = exc
+            while self.queue.get() is not None:
+                pass  # let the main thread's put() calls return
+        finally:
+            connection.close()

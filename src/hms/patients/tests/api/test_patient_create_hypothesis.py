@@ -1,0 +1,103 @@
+"""Property: whatever JSON the create endpoint gets, it answers 201, 400 or 409 (never a
+500), every refusal has a code and names what is wrong, and a refusal saves nothing."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hms.patients.tests.api.conftest import LIST, body
+from hms.patients.tests.api.helpers import registry_counts
+
+# Values of every JSON type, weighted toward what breaks parsers and validators.
+hostile_text = st.one_of(
+    st.text(max_size=120),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "A" * 500,
+            "\x00",
+            "\u202e",
+            "\u200fמרים",
+            "e\u0301",
+            "'; DROP TABLE x;--",
+            "<img src=x onerror=alert(1)>",
+            "2023-02-30",
+            "1879-12-31",
+            "+254712345678",
+            "+44 20 7946 0958",
+            "0712",
+            "a@b",
+            "amina@example.org",
+        ]
+    ),
+)
+json_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    hostile_text,
+)
+json_value = st.recursive(
+    json_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "given_name",
+    "family_name",
+    "middle_name",
+    "preferred_name",
+    "sex",
+    "gender_identity",
+    "birth_date",
+    "birth_date_estimated",
+    "age_years",
+    "marital_status",
+    "language",
+    "phone",
+    "email",
+    "address",
+    "consent_sms",
+    "is_unknown",
+    "is_deceased",
+    "deceased_at",
+    "identifiers",
+    "contacts",
+    "duplicate_override_reason",
+]
+changes = st.dictionaries(
+    st.one_of(st.sampled_from(FIELDS), st.text(max_size=12)), json_value, max_size=4
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(changes=changes)
+def test_any_create_body_is_answered_cleanly(clerk, changes):
+    # given
+    before = registry_counts()
+
+    # when
+    response = clerk.post(LIST, body(**changes), format="json")
+
+    # then
+    assert response.status_code in (201, 400, 409), response.content
+    after = registry_counts()
+    if response.status_code == 201:
+        assert after["patients"] == before["patients"] + 1
+    else:
+        answer = response.json()
+        assert answer["code"]
+        assert answer["detail"]
+        assert "field" in answer or "errors" in answer
+        assert after == before

@@ -1,0 +1,87 @@
+"""The demo hospital's patients: generated people, Synthea's when present, and planted
+duplicates on the worklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hms.core.models import Facility
+from hms.patients import mrn
+from hms.patients.models import DuplicateCandidate, Patient, PatientContact
+from hms.web import demo, demo_patients
+from hms.web.demo import load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def without_synthea(monkeypatch, tmp_path):
+    monkeypatch.setattr(demo_patients, "SYNTHEA", tmp_path / "absent")
+
+
+def test_generated_people_look_like_a_hospital_s_patients():
+    # when
+    people = demo_patients.generated_patients(dt.date(2026, 1, 1))
+
+    # then
+    assert len(people) == demo_patients.GENERATED + 8
+    data = [p for _, p in people]
+    ages = [(dt.date(2026, 1, 1) - p.birth_date).days // 365 for p in data]
+    assert min(ages) == 0
+    assert max(ages) >= 85
+    assert sum(a < 15 for a in ages) > 40
+    phones = [p.phone for p in data if p.phone]
+    assert all(p.startswith("+254") and len(p) == 13 for p in phones)
+    adults = [p for p, age in zip(data[: demo_patients.GENERATED], ages, strict=False) if age >= 18]
+    assert all(any(i.system == "national_id" for i in p.identifiers) for p in adults)
+    assert sum(p.is_deceased for p in data) >= 1
+    assert all(p.contacts for p in data[: demo_patients.GENERATED])
+
+
+def test_the_same_demo_every_time():
+    assert demo_patients.generated_patients(dt.date(2026, 1, 1)) == (
+        demo_patients.generated_patients(dt.date(2026, 1, 1))
+    )
+
+
+def test_demo_loads_patients_and_planted_duplicates_without_shared_data(without_synthea):
+    # when
+    assert load_demo() is True
+
+    # then
+    hospital = Facility.objects.get(code=demo.HOSPITAL[0])
+    patients = Patient.objects.filter(facility=hospital)
+    assert patients.count() == demo_patients.GENERATED + 8
+    assert all(mrn.is_valid(m) for m in patients.values_list("mrn", flat=True))
+    assert PatientContact.objects.count() == demo_patients.GENERATED
+    assert patients.filter(is_deceased=True).exists()
+    assert DuplicateCandidate.objects.filter(status="open").count() >= 8
+    planted = Patient.objects.filter(identifiers__value__startswith="demo:dup")
+    flagged = set(DuplicateCandidate.objects.values_list("patient_id", flat=True)) | set(
+        DuplicateCandidate.objects.values_list("other_id", flat=True)
+    )
+    assert {p.pk for p in planted} <= flagged
+
+
+def test_demo_loads_once(without_synthea):
+    # given
+    load_demo()
+
+    # when
+    again = load_demo()
+
+    # then
+    assert again is False
+    assert Patient.objects.count() == demo_patients.GENERATED + 8
+
+
+@pytest.mark.skipif(not demo_patients.SYNTHEA.is_dir(), reason="no shared Synthea bundles here")
+def test_demo_adds_the_synthea_patients_when_present():
+    # when
+    load_demo()
+
+    # then
+    assert Patient.objects.count() == demo_patients.GENERATED + 8 + 30
+    assert Patient.objects.filter(family_name="Atencio").exists()
