@@ -50,7 +50,7 @@ def write_concurrently(writers: int, events_each: int) -> list[BaseException]:
     "where a second writer fails at once with 'database table is locked' instead of "
     "waiting on busy_timeout; the SQLite test below uses a real WAL file instead",
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_get_gapless_ids_and_an_intact_chain():
     # when
     errors = write_concurrently(WRITERS, EVENTS_EACH)

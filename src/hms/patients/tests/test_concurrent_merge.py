@@ -22,7 +22,7 @@ pytestmark = [
         "writer), and pytest-django's shared-cache in-memory SQLite database fails a "
         "second writer at once with 'database table is locked' instead of waiting",
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 HOLD = 0.5  # seconds the first merge keeps its locks, so the second one has to wait
