@@ -326,6 +326,8 @@ def configure(database: str) -> None:
 
 def load(population: Population):
     """Insert the records as registration would store them, in bulk and unaudited."""
+    from django.db import connection
+
     from hms.core import crypto
     from hms.core.models import Facility
     from hms.patients import search
@@ -374,6 +376,9 @@ def load(population: Population):
         for r in population.records
         if r.national_id
     )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum soon would after a bulk load
     return facility
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import jellyfish
 from django.db.models import Q
@@ -68,10 +70,14 @@ class Pair:
         )
 
 
+@lru_cache(maxsize=100_000)
+def _sound(token: str) -> str:
+    # Names repeat a great deal in any population: each is coded once per process.
+    return jellyfish.metaphone(token) if token.isascii() and token.isalpha() else token[:3]
+
+
 def sounds(folded_tokens: list[str]) -> frozenset[str]:
-    return frozenset(
-        jellyfish.metaphone(t) if t.isascii() and t.isalpha() else t[:3] for t in folded_tokens
-    )
+    return frozenset(_sound(t) for t in folded_tokens)
 
 
 def row_candidate(
@@ -96,10 +102,48 @@ def row_candidate(
 
 
 class _Index:
+    """Candidates by blocking key. Records read from the database stay plain rows
+    until a probe meets them: at a million patients a batch reads some thirty thousand
+    records born on its rows' birth dates, and few share a name's sound."""
+
     def __init__(self) -> None:
-        self.by_birth: dict[tuple, list[Candidate]] = defaultdict(list)
-        self.by_phone: dict[str, list[Candidate]] = defaultdict(list)
-        self.by_identifier: dict[str, list[Candidate]] = defaultdict(list)
+        self.by_birth: dict[tuple, list] = defaultdict(list)
+        self.by_phone: dict[str, list] = defaultdict(list)
+        self.by_identifier: dict[str, list] = defaultdict(list)
+        self.made: dict[int, Candidate] = {}
+
+    def add_record(self, row: tuple, identifier_indexes=()) -> None:
+        born, phone, name = row[6], row[8], row[9]
+        if born:
+            for code in {_sound(t) for t in name.split()}:
+                self.by_birth[(born, code)].append(row)
+        if phone:
+            self.by_phone[phone].append(row)
+        for index in identifier_indexes:
+            self.by_identifier[index].append(row)
+
+    def _each(self, items) -> Iterator[Candidate]:
+        for item in items:
+            yield item if isinstance(item, Candidate) else self._make(item)
+
+    def _make(self, row: tuple) -> Candidate:
+        pk = row[0]
+        if pk not in self.made:
+            pk, number, given, middle, family, sex, born, estimated, phone, name = row
+            self.made[pk] = Candidate(
+                ("patient", pk),
+                f"MRN {number}",
+                given,
+                middle,
+                family,
+                sex,
+                born,
+                estimated,
+                phone,
+                sounds(name.split()),
+                stored=True,
+            )
+        return self.made[pk]
 
     def add(self, item: Candidate, identifier_indexes=()) -> None:
         if item.birth_date:
@@ -114,11 +158,14 @@ class _Index:
         found: dict[tuple, Candidate] = {}
         if probe.birth_date and not probe.birth_date_estimated:
             for code in probe.sounds:
-                found.update((c.key, c) for c in self.by_birth.get((probe.birth_date, code), ()))
+                bucket = self.by_birth.get((probe.birth_date, code), ())
+                found.update((c.key, c) for c in self._each(bucket))
         if probe.phone_index:
-            found.update((c.key, c) for c in self.by_phone.get(probe.phone_index, ()))
+            bucket = self.by_phone.get(probe.phone_index, ())
+            found.update((c.key, c) for c in self._each(bucket))
         for _, index in probe.identifiers:
-            found.update((c.key, c) for c in self.by_identifier.get(index, ()))
+            bucket = self.by_identifier.get(index, ())
+            found.update((c.key, c) for c in self._each(bucket))
         return found
 
 
@@ -157,23 +204,8 @@ def _records(probes: list[Candidate], facility_id: int) -> _Index:
         "phone_index",
         "search_name",
     )
-    for pk, number, given, middle, family, sex, born, estimated, phone, name in records.iterator(
-        chunk_size=5000
-    ):
-        item = Candidate(
-            ("patient", pk),
-            f"MRN {number}",
-            given,
-            middle,
-            family,
-            sex,
-            born,
-            estimated,
-            phone,
-            sounds(name.split()),
-            stored=True,
-        )
-        index.add(item, holders.get(pk, ()))
+    for row in records.iterator(chunk_size=5000):
+        index.add_record(row, holders.get(row[0], ()))
     return index
 
 

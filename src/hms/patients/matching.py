@@ -308,13 +308,13 @@ def candidate_ids(probe: Probe, *, facility_id: int) -> set[int]:
     given, family = _name_keys(probe.given_name), _name_keys(probe.family_name)
     if given and family:
         # Both names must meet one of the record's name keys; keys are per token and
-        # not per field, so a record with the names swapped is found the same way.
-        both = PatientNameKey.objects.filter(
-            key__in=given,
-            patient_id__in=PatientNameKey.objects.filter(key__in=family).values("patient_id"),
-        ).values("patient_id")
-        named = active.filter(pk__in=both).order_by()
-        ids |= set(named.values_list("pk", flat=True)[:CANDIDATE_CAP])
+        # not per field, so a record with the names swapped is found the same way. The
+        # two key lookups are intersected first and the patient rows then read by id, a
+        # plan that does not depend on the databases' table statistics.
+        keys = PatientNameKey.objects.values_list("patient_id", flat=True)
+        both = keys.filter(key__in=given).intersection(keys.filter(key__in=family))
+        named = active.filter(pk__in=list(both[:CANDIDATE_CAP])).order_by()
+        ids |= set(named.values_list("pk", flat=True))
     return ids
 
 

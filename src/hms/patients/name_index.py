@@ -1,11 +1,13 @@
 """Name search over the word keys (see hms.patients.search), in SQL that both SQLite
 and PostgreSQL run from the same B-tree index on PatientNameKey.key.
 
-Ranking: for every typed word a patient scores 3 when one of their names is that word,
-2 when a name starts with it, 1 when a name is one typo away; every word must score.
-Ties go by name. A one-word query (search as you type) is read straight off the index
-in key order, which is that ranking with ties in alphabetical order of the matching
-word, so even "s" over a million patients reads only the page it shows.
+Ranking: every typed word must match a word of the patient's names, exactly (3),
+as its start (2) or one typo away. Patients matched only through a typo come after
+all others; then the higher sum first; among equals, patients whose first name is
+one of the words typed; then by name. A one-word query (search as you type) is read
+straight off the index in key order, which is that ranking with ties in alphabetical
+order of the matching word, so even "s" over a million patients reads only the page
+it shows.
 """
 
 # The SQL below is put together from constants and %s placeholders only; every value
@@ -15,6 +17,7 @@ word, so even "s" over a million patients reads only the page it shows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -23,7 +26,7 @@ from hms.patients import search
 
 KEYS = "patients_patientnamekey"
 PATIENTS = "patients_patient"
-COUNT_CAP = 20_000  # enough to tell a rare word from a common one
+COUNT_CAP = 2_000  # enough to tell a rare word from a common one
 TYPO_COUNT_CAP = 2_000  # typo spellings are read only when the words alone fall short
 # The keys are read first and each patient row looked up by id: SQLite takes CROSS JOIN
 # as that order, where without table statistics it would rather scan the facility's
@@ -64,14 +67,33 @@ class Word:
         return Word(self.text, (), self.count, 0)
 
 
+def _name_order() -> str:
+    # Names sort by code point everywhere, as the keys do (PostgreSQL's default
+    # collation may be a language's).
+    return 'p.search_name COLLATE "C"' if connection.vendor == "postgresql" else "p.search_name"
+
+
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _count(cap: int) -> str:
     return (
-        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {KEYS} c WHERE c.key >= v.column3 "
-        f"AND c.key < v.column4 LIMIT {cap}) n)"
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {KEYS} c WHERE c.key >= v.low "
+        f"AND c.key < v.high LIMIT {cap}) n)"
+    )
+
+
+def _spellings() -> str:
+    """A table v(i, variant, low, high) from a JSON list of rows."""
+    if connection.vendor == "postgresql":
+        return (
+            '(SELECT (e->>0)::int AS i, e->>1 AS variant, (e->>2) COLLATE "C" AS low, '
+            '(e->>3) COLLATE "C" AS high FROM jsonb_array_elements(%s::jsonb) e) v'
+        )
+    return (
+        "(SELECT value->>0 AS i, value->>1 AS variant, value->>2 AS low, value->>3 AS high "
+        "FROM json_each(%s)) v"
     )
 
 
@@ -86,18 +108,18 @@ def resolve(words: tuple[str, ...], *, counts: bool) -> list[Word]:
             rows.append((i, variant, *search.exact_word_range(variant)))
     if not counts and all(row[1] == "" for row in rows):
         return [Word(w, (), 0, 0) for w in words]
-    for row in rows:
-        params.extend(row)
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
     count = (
-        f"CASE WHEN v.column2 = '' THEN {_count(COUNT_CAP)} ELSE {_count(TYPO_COUNT_CAP)} END"
+        f"CASE WHEN v.variant = '' THEN {_count(COUNT_CAP)} ELSE {_count(TYPO_COUNT_CAP)} END"
         if counts
         else "0"
     )
     sql = (
-        f"SELECT v.column1, v.column2, {count} FROM (VALUES {values}) v "
-        f"WHERE EXISTS (SELECT 1 FROM {KEYS} k WHERE k.key >= v.column3 AND k.key < v.column4)"
+        f"SELECT v.i, v.variant, {count} FROM {_spellings()} "
+        f"WHERE EXISTS (SELECT 1 FROM {KEYS} k WHERE k.key >= v.low AND k.key < v.high)"
     )
+    # Hundreds of spellings travel as one JSON parameter: binding them one by one
+    # costs more than the index probes.
+    params = [json.dumps(rows, ensure_ascii=False)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
@@ -138,6 +160,13 @@ def _score(words: list[Word], name: str) -> tuple[str, list]:
     return f"{' + '.join(typos)} AS typos, {' + '.join(score)} AS score", [*params, *exact]
 
 
+def _lead(words: list[Word]) -> tuple[str, list]:
+    """SQL 1 when the patient's first name is one of the words typed: among equally
+    good matches, "john smith" lists John Smith before Adam John Smith."""
+    parts = " OR ".join("p.search_name || ' ' LIKE %s ESCAPE '\\'" for _ in words)
+    return f"CASE WHEN {parts} THEN 1 ELSE 0 END AS lead", [f"{_like(w.text)} %" for w in words]
+
+
 def _ranges(word: Word) -> list[tuple[str, str]]:
     return [search.word_range(word.text)] + [search.exact_word_range(t) for t in word.typos]
 
@@ -161,6 +190,39 @@ def one_word(word: Word, scope: Scope, rows: int) -> tuple[list[int], bool]:
         cursor.execute(sql, [*params, rows])
         found = cursor.fetchall()
     return list(dict.fromkeys(pid for _, _, pid in found)), len(found) < rows
+
+
+def leading(words: list[Word], scope: Scope, rows: int) -> tuple[list[int], bool]:
+    """The best block of a many-word search, straight from the index: every word
+    matched exactly, one of them as the first name, in name order. The word key of
+    word A holds the whole name after it, so "tkamau mary " starts the keys of every
+    Kamau whose first name is Mary, already sorted by name: one short range per
+    ordered pair of words, each read only as far as `rows` keys, however common both
+    words are. Also says whether those were all the block's keys."""
+    branches, params = [], []
+    for first in words:
+        for other in words:
+            if other is first:
+                continue
+            low = search.word_key(other.text, first.text)[:-1]
+            rest = [w for w in words if w not in (first, other)]
+            branches.append(
+                f"SELECT * FROM (SELECT substr(k.key, %s) AS name, k.patient_id AS pid "
+                f"FROM {KEYS} k WHERE k.key >= %s AND k.key < %s"
+                + "".join(" AND k.key LIKE %s ESCAPE '\\'" for _ in rest)
+                + f" ORDER BY k.key LIMIT %s) b{len(branches)}"
+            )
+            params += [len(low) - len(first.text) + 1, low + " ", low + "!"]
+            params += [*(f"% {_like(w.text)} %" for w in rest), rows]
+    where, where_params = scope.sql()
+    sql = (
+        f"SELECT c.pid FROM ({' UNION ALL '.join(branches)}) c {JOIN} "
+        f"WHERE p.id = c.pid AND {where} ORDER BY c.name, c.pid"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *where_params])
+        found = [row[0] for row in cursor.fetchall()]
+    return list(dict.fromkeys(found)), len(found) < rows
 
 
 def many_words(
@@ -188,13 +250,14 @@ def many_words(
         branch_params += [low, high, *condition_params]
     where, where_params = scope.sql()
     score, score_params = _score(words, "k.key")
+    lead, lead_params = _lead(words)
     sql = (
-        f"SELECT DISTINCT p.id, {score}, p.search_name "
+        f"SELECT DISTINCT p.id, {score}, {lead}, {_name_order()} "
         f"FROM ({' UNION ALL '.join(branches)}) k {JOIN} "
         f"WHERE p.id = k.patient_id AND {where} "
-        "ORDER BY typos, score DESC, p.search_name, p.id LIMIT %s OFFSET %s"
+        f"ORDER BY typos, score DESC, lead DESC, {_name_order()}, p.id LIMIT %s OFFSET %s"
     )
-    params = [*score_params, *branch_params, *where_params, limit, offset]
+    params = [*score_params, *lead_params, *branch_params, *where_params, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -222,12 +285,13 @@ def by_birth_date(words: list[Word], scope: Scope, limit: int, offset: int) -> l
         conditions.append(sql)
         condition_params += params
     score, score_params = _score(words, name) if words else ("0 AS typos, 0 AS score", [])
+    lead, lead_params = _lead(words) if words else ("0 AS lead", [])
     sql = (
-        f"SELECT p.id, {score} FROM {PATIENTS} p "
+        f"SELECT p.id, {score}, {lead} FROM {PATIENTS} p "
         f"WHERE {where} {''.join(' AND ' + c for c in conditions)} "
-        "ORDER BY typos, score DESC, p.search_name, p.id LIMIT %s OFFSET %s"
+        f"ORDER BY typos, score DESC, lead DESC, {_name_order()}, p.id LIMIT %s OFFSET %s"
     )
-    params = [*score_params, *where_params, *condition_params, limit, offset]
+    params = [*score_params, *lead_params, *where_params, *condition_params, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,9 +117,7 @@ def _by_name(
     if scope.birth_date:
         ids = name_index.by_birth_date(words, scope, limit + 1, offset)
     elif many:
-        ids = name_index.many_words(words, scope, limit + 1, offset, typos=False)
-        if len(ids) <= limit and any(w.typos for w in words):
-            ids = name_index.many_words(words, scope, limit + 1, offset, typos=True)
+        ids = _many_words(words, scope, limit, offset)
     else:
         ids = _one_word(words[0], scope, offset + limit + 1)[offset:]
     if ids or offset:
@@ -126,12 +125,35 @@ def _by_name(
     return _alike(scoped, typed, scope, limit)
 
 
+def _many_words(
+    words: list[name_index.Word], scope: name_index.Scope, limit: int, offset: int
+) -> list[int]:
+    # Cheapest first, each step only when the one before cannot fill the page: the
+    # block of exact matches led by a first name, then the words as typed (exact and
+    # prefix), then with typo spellings too. A word that starts no name at all skips
+    # straight to the typos.
+    ids: list[int] = []
+    if all(w.count for w in words):
+        ids = _read_on(lambda rows: name_index.leading(words, scope, rows), offset + limit + 1)
+        ids = ids[offset:]
+        if len(ids) <= limit:
+            ids = name_index.many_words(words, scope, limit + 1, offset, typos=False)
+    if len(ids) <= limit and any(w.typos for w in words):
+        ids = name_index.many_words(words, scope, limit + 1, offset, typos=True)
+    return ids
+
+
 def _one_word(word: name_index.Word, scope: name_index.Scope, wanted: int) -> list[int]:
-    # A patient with two words matching ("john johnson" for "joh") fills two rows, so
-    # read on until enough different patients are found.
+    return _read_on(lambda rows: name_index.one_word(word, scope, rows), wanted)
+
+
+def _read_on(read: Callable[[int], tuple[list[int], bool]], wanted: int) -> list[int]:
+    # A patient with two words matching ("john johnson" for "joh") fills two rows, and
+    # rows of other facilities or merged records are dropped after the read, so read
+    # on until enough patients are found or the rows run out.
     rows = wanted
     while True:
-        ids, complete = name_index.one_word(word, scope, rows)
+        ids, complete = read(rows)
         if len(ids) >= wanted or complete:
             return ids
         rows *= 2

@@ -96,15 +96,20 @@ def _apply(
     )
 
 
-def reindex_name(patient: Patient) -> None:
-    PatientNameKey.objects.filter(patient=patient).delete()
+def reindex_name(patient: Patient, *, fresh: bool = False) -> None:
+    # A record saved a moment ago has no rows to clear: `fresh` saves the DELETE.
+    if not fresh:
+        PatientNameKey.objects.filter(patient=patient).delete()
     PatientNameKey.objects.bulk_create(
         PatientNameKey(key=key, patient=patient) for key in search.name_keys(patient.search_name)
     )
 
 
-def _replace_identifiers(patient: Patient, data: PatientInput, actor) -> None:
-    patient.identifiers.all().delete()
+def _replace_identifiers(
+    patient: Patient, data: PatientInput, actor, *, fresh: bool = False
+) -> None:
+    if not fresh:
+        patient.identifiers.all().delete()
     PatientIdentifier.objects.bulk_create(
         PatientIdentifier(
             patient=patient,
@@ -118,8 +123,9 @@ def _replace_identifiers(patient: Patient, data: PatientInput, actor) -> None:
     )
 
 
-def _replace_contacts(patient: Patient, data: PatientInput, actor) -> None:
-    patient.contacts.all().delete()
+def _replace_contacts(patient: Patient, data: PatientInput, actor, *, fresh: bool = False) -> None:
+    if not fresh:
+        patient.contacts.all().delete()
     PatientContact.objects.bulk_create(
         PatientContact(patient=patient, created_by=actor, **asdict(c)) for c in data.contacts
     )
@@ -166,9 +172,9 @@ def register_patient(
         )
         _apply(patient, data, birth_date, estimated)
         patient.save()
-        reindex_name(patient)
-        _replace_identifiers(patient, data, user)
-        _replace_contacts(patient, data, user)
+        reindex_name(patient, fresh=True)
+        _replace_identifiers(patient, data, user, fresh=True)
+        _replace_contacts(patient, data, user, fresh=True)
         for match in matches:
             _flag_pair(patient, match)
         summary = f"Registered with MRN {patient.mrn}"

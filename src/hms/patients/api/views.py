@@ -5,7 +5,7 @@ selector, and serializes; every patient whose details go out gets an audit row."
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -35,6 +35,7 @@ def _record(request, external_id) -> Patient:
 class PatientListCreateApi(PermissionByMethod, APIView):
     permissions = {"GET": Perm.VIEW_PATIENT, "POST": Perm.REGISTER_PATIENT}
 
+    @extend_schema_serializer(component_name="PatientSearchFilter")
     class FilterSerializer(StrictSerializer):
         q = PlainTextField(required=False, allow_blank=True, default="", max_length=100)
         birth_date = StrictDateField(required=False, default=None)
@@ -45,14 +46,17 @@ class PatientListCreateApi(PermissionByMethod, APIView):
         offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
         format = serializers.CharField(required=False)  # DRF's renderer switch
 
+    @extend_schema_serializer(component_name="PatientSearchPage")
     class PageSerializer(serializers.Serializer):
         results = shapes.PatientSummarySerializer(many=True)
         limit = serializers.IntegerField()
         offset = serializers.IntegerField()
         has_more = serializers.BooleanField()
+        notice = serializers.CharField(help_text="A hint for the clerk, e.g. a date that is wrong.")
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
 
+    @extend_schema_serializer(component_name="PatientRegistration")
     class InputSerializer(shapes.PatientInputSerializer):
         duplicate_override_reason = PlainTextField(
             required=False,
@@ -93,6 +97,7 @@ class PatientListCreateApi(PermissionByMethod, APIView):
                 "limit": params["limit"],
                 "offset": params["offset"],
                 "has_more": page.has_more,
+                "notice": page.notice,
                 **_page_links(request, params, page.has_more),
             }
         )
@@ -162,6 +167,7 @@ def _possible_duplicates(request, exc: PossibleDuplicates) -> Response:
 class PatientDetailApi(PermissionByMethod, APIView):
     permissions = {"GET": Perm.VIEW_PATIENT, "PUT": Perm.EDIT_PATIENT, "PATCH": Perm.EDIT_PATIENT}
 
+    @extend_schema_serializer(component_name="PatientEdit")
     class InputSerializer(shapes.PatientInputSerializer):
         reason = PlainTextField(
             required=False, allow_blank=True, default="", help_text="Why it changed."
@@ -208,6 +214,7 @@ class PatientDetailApi(PermissionByMethod, APIView):
 class PatientTimelineApi(PermissionByMethod, APIView):
     permissions = {"GET": Perm.VIEW_PATIENT, "POST": Perm.LOG_PATIENT_CONTACT}
 
+    @extend_schema_serializer(component_name="PatientContactLog")
     class InputSerializer(StrictSerializer):
         kind = serializers.ChoiceField(choices=[TimelineEntry.Kind.CALL, TimelineEntry.Kind.NOTE])
         summary = PlainTextField(max_length=300)
@@ -252,8 +259,11 @@ class PatientDuplicatesApi(APIView):
     )
     def get(self, request, external_id):
         patient = _record(request, external_id)
+        probe = matching.probe_for(
+            patient, [(i.system, i.value_index) for i in patient.identifiers.all()]
+        )
         matches = matching.find_likely_duplicates(
-            _probe(patient), facility_id=patient.facility_id, exclude_id=patient.pk
+            probe, facility_id=patient.facility_id, exclude_id=patient.pk
         )
         services.record_patient_read(actor=request.user, patient=patient, what="duplicates")
         services.record_patient_reads(
@@ -264,20 +274,10 @@ class PatientDuplicatesApi(APIView):
         return Response(shapes.MatchSerializer(matches, many=True).data)
 
 
-def _probe(patient: Patient) -> matching.Probe:
-    return matching.Probe(
-        given_name=patient.given_name,
-        family_name=patient.family_name,
-        sex=patient.sex,
-        birth_date=patient.birth_date,
-        phone_index=patient.phone_index,
-        identifier_indexes=tuple(i.value_index for i in patient.identifiers.all()),
-    )
-
-
 class PatientMergeApi(APIView):
     required_permission = Perm.MERGE_PATIENTS
 
+    @extend_schema_serializer(component_name="PatientMergeRequest")
     class InputSerializer(StrictSerializer):
         survivor = serializers.UUIDField(help_text="The record that stays.")
         merged = serializers.UUIDField(help_text="The record merged into it.")
@@ -309,6 +309,7 @@ class PatientMergeApi(APIView):
 class PatientUnmergeApi(APIView):
     required_permission = Perm.MERGE_PATIENTS
 
+    @extend_schema_serializer(component_name="PatientUnmergeRequest")
     class InputSerializer(StrictSerializer):
         reason = PlainTextField(max_length=300)
 

@@ -88,6 +88,19 @@ def test_exact_words_rank_above_prefixes_above_typos(register, find):
     assert find("john") == [exact, prefix, typo]
 
 
+def test_a_first_name_typed_ranks_above_the_same_word_as_a_middle_name(register, find):
+    # given
+    middle = register("Adam", "Smith", middle_name="John")
+    first = register("John", "Smith")
+    prefix = register("Johnny", "Smith")
+
+    # then
+    assert find("john smith") == [first, middle, prefix]
+    assert find("smith john") == [first, middle, prefix]
+    assert find("smith john", limit=1) == [first]
+    assert find("smith john", limit=1, offset=1) == [middle]
+
+
 def test_equal_matches_go_by_name(register, find):
     # given
     zed = register("Zed", "Kamau")
@@ -469,3 +482,17 @@ def test_a_search_is_a_handful_of_queries(
     # then
     with django_assert_max_num_queries(4):
         search_patients(viewer=clerk, facility=facility, query=query)
+
+
+def test_the_slowest_kind_of_search_is_still_five_queries(
+    register, clerk, facility, django_assert_max_num_queries
+):
+    # given: words that exist but fill no page, so every step runs
+    register("John", "Smith")
+    register("Jon", "Smyth")
+    search_patients(viewer=clerk, facility=facility, query="warm the role cache")
+
+    # then
+    with django_assert_max_num_queries(5):
+        page = search_patients(viewer=clerk, facility=facility, query="john smyth")
+    assert len(page.results) == 2

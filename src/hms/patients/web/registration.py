@@ -25,6 +25,7 @@ from hms.patients.web import forms as f
 from hms.patients.web.birth import birth_text
 from hms.patients.web.lookup import patient_or_404
 from hms.patients.web.probe import initial_from_query, probe_from
+from hms.patients.web.rows import ContactFormSet, IdentifierFormSet
 
 QUICK_FIELDS = ("given_name", "family_name", "sex", "birth", "phone")
 
@@ -106,13 +107,13 @@ def register_unknown(request: HttpRequest) -> HttpResponse:
 
 def _formsets(data, *, region: str, systems=(), initial=None):
     initial = initial or {}
-    identifiers = f.IdentifierFormSet(
+    identifiers = IdentifierFormSet(
         data,
         prefix="identifiers",
         initial=initial.get("identifiers"),
         form_kwargs={"extra_systems": systems},
     )
-    contacts = f.ContactFormSet(
+    contacts = ContactFormSet(
         data, prefix="contacts", initial=initial.get("contacts"), form_kwargs={"region": region}
     )
     return identifiers, contacts

@@ -1,5 +1,15 @@
 """FHIR R4 Patient interactions: search, create, read, vread and update
-(https://hl7.org/fhir/R4/http.html). Every Patient that goes out gets an audit row."""
+(https://hl7.org/fhir/R4/http.html). Every Patient that goes out gets an audit row.
+
+- `Prefer: return=minimal | representation | OperationOutcome` shapes a write's answer.
+- `Prefer: handling=lenient` stores what it can of a Patient whose phone, email or
+  identifier the registry cannot hold, and says what it left out (the default, strict,
+  refuses it with a 400 naming the element).
+- A possible duplicate is a 409; the header HMS-Duplicate-Override-Reason registers
+  anyway, as a clerk's "this is a different person" does.
+- vread serves the current version only: earlier versions are not kept, so there is no
+  `_history`. Versions are not checked on update (no If-Match).
+"""
 
 from __future__ import annotations
 
