@@ -76,13 +76,19 @@ def _load_key_data() -> dict:
     path = _key_file()
     if not path.exists():
         data = {"keys": [_new_key_entry([])], "index_key": secrets.token_urlsafe(32)}
+        # Written whole under a private name, then linked into place: a process
+        # starting at the same moment sees either no file or a complete one, and
+        # only the first link wins.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(tmp, path)
         except FileExistsError:
             pass  # another process wrote it first
-        else:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle, indent=2)
+        finally:
+            tmp.unlink()
     return json.loads(path.read_text())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 import pytest
 from django.apps import apps
@@ -216,3 +217,27 @@ def test_another_process_rotating_is_picked_up_when_reading(patients, key_folder
 
     # when / then
     assert crypto.decrypt(value) == "+254700"
+
+
+def _first_key_in_child(queue) -> None:
+    crypto.keyring.cache_clear()
+    queue.put(crypto.keyring().index_key.decode())
+
+
+def test_processes_starting_at_once_share_one_new_key_file(key_folder):
+    # given: eight processes that each find no key file
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    children = [context.Process(target=_first_key_in_child, args=(queue,)) for _ in range(8)]
+
+    # when
+    for child in children:
+        child.start()
+    found = {queue.get(timeout=30) for _ in children}
+    for child in children:
+        child.join(timeout=30)
+
+    # then: none read a half-written file, and all use the one key that was kept
+    assert all(child.exitcode == 0 for child in children)
+    assert found == {json.loads((key_folder / "keys.json").read_text())["index_key"]}
+    assert [p.name for p in key_folder.iterdir()] == ["keys.json"]
