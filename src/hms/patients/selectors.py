@@ -36,6 +36,8 @@ class SearchPage:
     # Said to the clerk above the results: a mistyped MRN, a date that does not exist,
     # sound-alike results.
     notice: str = ""
+    # The query was shaped like an MRN but failed its check digit, and nothing matched.
+    mistyped_mrn: bool = False
 
 
 def search_patients(
@@ -81,7 +83,7 @@ def search_patients(
     else:
         page = _by_date_or_recent(scoped, scope, limit, offset)
     notice = " ".join([*typed.problems, page.notice])
-    return SearchPage(page.results, page.has_more, notice.strip())
+    return SearchPage(page.results, page.has_more, notice.strip(), page.mistyped_mrn)
 
 
 def _page(rows: list[Patient], limit: int, notice: str = "") -> SearchPage:
@@ -265,8 +267,10 @@ def _by_number(
             ranked.append((rank, patient))
     ranked.sort(key=lambda r: (-r[0], r[1].search_name, r[1].pk))
     rows = [p for _, p in ranked][offset : offset + limit + 1]
-    notice = "" if ranked else _mistyped_mrn(whole)
-    return _page(rows, limit, MISTYPED_MRN.format(mrn=notice) if notice else "")
+    mistyped = "" if ranked else _mistyped_mrn(whole)
+    if mistyped:
+        return SearchPage([], False, MISTYPED_MRN.format(mrn=mistyped), mistyped_mrn=True)
+    return _page(rows, limit)
 
 
 def _number_rank(patient: Patient, keys: _Keys, held: dict[int, set[str]]) -> int:

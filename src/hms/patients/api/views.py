@@ -15,7 +15,7 @@ from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
 from hms.core.api.fields import PlainTextField
 from hms.core.errors import InvalidInput
-from hms.patients import lookups, matching, merging, mrn, selectors, services
+from hms.patients import lookups, matching, merging, selectors, services
 from hms.patients.api import serializers as shapes
 from hms.patients.api.fields import StrictDateField, StrictSerializer
 from hms.patients.errors import PatientErrorCode, PossibleDuplicates
@@ -83,13 +83,8 @@ class PatientListCreateApi(PermissionByMethod, APIView):
             limit=params["limit"],
             offset=params["offset"],
         )
-        if not page.results and _mistyped_mrn(params["q"], _facility(request)):
-            raise InvalidInput(
-                "This looks like a medical record number, but its check digit is wrong: "
-                "a digit was probably mistyped.",
-                field="q",
-                code=PatientErrorCode.INVALID_MRN,
-            )
+        if page.mistyped_mrn:
+            raise InvalidInput(page.notice, field="q", code=PatientErrorCode.INVALID_MRN)
         services.record_patient_reads(actor=request.user, patients=page.results, what="search")
         return Response(
             {
@@ -128,14 +123,6 @@ class PatientListCreateApi(PermissionByMethod, APIView):
         response = Response(shapes.PatientDetailSerializer(patient).data, status=201)
         response["Location"] = f"{request.path}{patient.external_id}/"
         return response
-
-
-def _mistyped_mrn(query: str, facility) -> bool:
-    """The query has this facility's MRN shape (prefix + 9 digits) but a wrong Luhn digit."""
-    compact = mrn.normalise(query)
-    prefix = facility.mrn_prefix if facility else ""
-    rest = compact[len(prefix) :] if compact.startswith(prefix) else ""
-    return len(rest) == mrn.SERIAL_DIGITS + 1 and rest.isdigit() and not mrn.is_valid(compact)
 
 
 def _page_links(request, params: dict, has_more: bool) -> dict:

@@ -294,8 +294,10 @@ class ContactLogForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    q = PlainCharField(max_length=100, required=False)
-    born = forms.DateField(required=False)
+    q = PlainCharField(label="Search", max_length=100, required=False)
+    born = forms.DateField(label="Born", required=False)
+    # The API's offset allows 10,000; a page number keeps the web within it.
+    page = forms.IntegerField(label="Page", required=False, min_value=1, max_value=500)
 
 
 def duplicate_check_url(patient: Patient | None = None) -> str:

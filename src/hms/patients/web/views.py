@@ -16,8 +16,7 @@ from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.core.errors import DomainError
-from hms.core.models import Facility
-from hms.patients import mrn, printing, selectors, services
+from hms.patients import printing, selectors, services
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.web import forms as f
 from hms.patients.web.lookup import patient_or_404
@@ -30,25 +29,18 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _wrong_check_digit(query: str, facility: Facility) -> bool:
-    """The query is shaped like one of this facility's MRNs but fails the Luhn check."""
-    compact = mrn.normalise(query)
-    serial = compact.removeprefix(facility.mrn_prefix)
-    if serial == compact and facility.mrn_prefix:
-        return False
-    return len(serial) == mrn.SERIAL_DIGITS + 1 and serial.isdigit() and not mrn.is_valid(compact)
-
-
 def search_context(request: HttpRequest) -> dict:
     """What the search box shows for ?q=...&born=...: the results, or why there are none."""
     form = f.SearchForm(request.GET)
     can_register = policies.has_permission(request.user, Perm.REGISTER_PATIENT, request.facility)
     context = {"form": form, "query": "", "born": None, "page": None, "can_register": can_register}
     if not form.is_valid():
-        context["error"] = next(iter(form.errors.values()))[0]
+        name, errors = next(iter(form.errors.items()))
+        context["error"] = f"{form.fields[name].label}: {errors[0]}"
         return context
     query, born = form.cleaned_data["q"] or "", form.cleaned_data["born"]
-    context.update(query=query, born=born)
+    number = form.cleaned_data["page"] or 1
+    context.update(query=query, born=born, page_number=number)
     if query or born:
         context["page"] = selectors.search_patients(
             viewer=request.user,
@@ -56,15 +48,28 @@ def search_context(request: HttpRequest) -> dict:
             query=query,
             birth_date=born,
             limit=PAGE_SIZE,
+            offset=(number - 1) * PAGE_SIZE,
         )
-        context["mrn_warning"] = not context["page"].results and _wrong_check_digit(
-            query, request.facility
-        )
+        context.update(_pager(query, born, number, context["page"]))
+        context["mrn_warning"] = context["page"].mistyped_mrn
         # Each patient listed is a read of their record, as through the REST and FHIR doors.
         services.record_patient_reads(
             actor=request.user, patients=context["page"].results, what="search"
         )
     return context
+
+
+def _pager(query: str, born, number: int, page: selectors.SearchPage) -> dict:
+    def url(to: int) -> str:
+        params = {"q": query, "born": born.isoformat() if born else "", "page": to}
+        return reverse("patients:search") + "?" + urlencode(params)
+
+    first = (number - 1) * PAGE_SIZE + 1
+    return {
+        "shown": f"{first}–{first + len(page.results) - 1}" if page.results else "",
+        "previous_url": url(number - 1) if number > 1 else "",
+        "next_url": url(number + 1) if page.has_more and number < 500 else "",
+    }
 
 
 def _open_first(context: dict) -> HttpResponse | None:

@@ -180,3 +180,31 @@ def test_each_patient_listed_is_an_audited_read(clerk, register):
     assert sorted(r.patient_id for r in reads) == sorted(
         [str(first.external_id), str(second.external_id)]
     )
+
+
+def test_results_beyond_the_first_twenty_are_paged(clerk, register):
+    # given: 25 Wanjirus, each with a first name of their own
+    for n in range(25):
+        register(given_name=f"Grace{chr(97 + n)}", family_name="Wanjiru", phone=f"07120000{n:02d}")
+
+    # when
+    first = clerk.get(SEARCH, {"q": "wanjiru"}, **HTMX).content.decode()
+    second = clerk.get(SEARCH, {"q": "wanjiru", "page": 2}, **HTMX).content.decode()
+
+    # then
+    assert first.count("data-result") == 20
+    assert "Patients 1–20" in first
+    assert "page=2" in first and 'rel="prev"' not in first
+    assert second.count("data-result") == 5
+    assert "Patients 21–25" in second
+    assert "page=1" in second and 'rel="next"' not in second
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "501", "two", "1e3"])
+def test_an_impossible_page_number_is_refused_by_name(clerk, number):
+    # when
+    response = clerk.get(SEARCH, {"q": "wanjiru", "page": number}, **HTMX)
+
+    # then
+    assert response.status_code == 400
+    assert "Page: " in response.content.decode()
