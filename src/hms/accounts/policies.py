@@ -16,34 +16,39 @@ from hms.core.errors import NotPermitted
 from hms.core.models import Facility
 
 _CACHE_ATTR = "_hms_role_cache"
+_FACILITIES_ATTR = "_hms_facilities_cache"
 
 
 def _assignments(user: Any) -> dict[int, list[Role]]:
-    """Roles by facility id, loaded once per user object (one query)."""
+    """Roles by facility id, loaded once per user object (one query, which also reads
+    the facilities, so every request learns who acts where in one round trip)."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = {}
+        cached, facilities = {}, {}
         rows = (
             RoleAssignment.objects.filter(user_id=user.pk, facility__is_active=True)
-            .select_related("role")
+            .select_related("role", "facility")
             .order_by("facility_id", "role__code")
         )
         for row in rows:
             cached.setdefault(row.facility_id, []).append(row.role)
+            facilities[row.facility_id] = row.facility
         setattr(user, _CACHE_ATTR, cached)
+        setattr(user, _FACILITIES_ATTR, sorted(facilities.values(), key=lambda f: f.name))
     return cached
 
 
 def forget_cached_roles(user: Any) -> None:
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _FACILITIES_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def facilities_of(user: Any) -> list[Facility]:
     if not getattr(user, "is_authenticated", False):
         return []
-    ids = list(_assignments(user))
-    return list(Facility.objects.filter(id__in=ids).order_by("name"))
+    _assignments(user)
+    return list(getattr(user, _FACILITIES_ATTR))
 
 
 def roles_in(user: Any, facility: Facility | None) -> tuple[str, ...]:

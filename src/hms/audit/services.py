@@ -20,7 +20,10 @@ def _visible(value: object) -> str:
     # Text typed by strangers (a username at a failed sign-in, an address) may hold control
     # characters, which PostgreSQL refuses (NUL) and which garble terminals and CSV files:
     # keep them readable as escapes.
-    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in str(value))
+    text = str(value)
+    if text.isprintable():  # the common case, and Cc characters are never printable
+        return text
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:

@@ -69,3 +69,15 @@ def test_long_and_non_latin_names_render(register, name):
 
     assert printing.card_pdf(patient).startswith(b"%PDF-")
     assert printing.wristband_pdf(patient).startswith(b"%PDF-")
+
+
+def test_right_to_left_names_are_drawn_in_reading_order_with_joined_letters():
+    # Arabic: letters take their joined forms (presentation forms), then the line is
+    # put in display order, so the name's first letter is drawn rightmost.
+    drawn = printing.visual("مريم")
+    assert drawn[-1] == "\ufee3"  # meem, initial form, at the right
+    assert all("\ufe70" <= c <= "\ufeff" for c in drawn)
+    # Hebrew has no joining: only the order changes; digits and Latin stay left to right.
+    assert printing.visual("שרה כהן") == "ןהכ הרש"
+    assert printing.visual("Sarah 12") == "Sarah 12"
+    assert printing.visual("MRN 12 שרה") == "MRN 12 הרש"
