@@ -329,6 +329,9 @@ def main() -> None:
             profiler.disable()
             stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
             stats.print_stats(40)
+            for name in os.environ.get("BENCH_CALLEES", "").split(","):
+                if name:
+                    stats.print_callees(name)
     finally:
         if server:
             server.close()

@@ -130,7 +130,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and the one writer proceed together; IMMEDIATE takes the
         # write lock when a transaction starts, so two writers queue instead of
