@@ -129,8 +129,12 @@ def remove_key(key_id: str) -> None:
 
 
 def encrypt(value: str) -> str:
+    return encrypt_bytes(value.encode())
+
+
+def encrypt_bytes(data: bytes) -> str:
     ring = keyring()
-    return f"{ring.current_id}:{ring.current.encrypt(value.encode()).decode()}"
+    return f"{ring.current_id}:{ring.current.encrypt(data).decode()}"
 
 
 def key_id_of(stored: str) -> str:
@@ -138,6 +142,10 @@ def key_id_of(stored: str) -> str:
 
 
 def decrypt(stored: str) -> str:
+    return decrypt_bytes(stored).decode()
+
+
+def decrypt_bytes(stored: str) -> bytes:
     key_id, _, token = stored.partition(":")
     ring = keyring()
     fernet = ring.keys.get(key_id)
@@ -148,9 +156,15 @@ def decrypt(stored: str) -> str:
     if fernet is None:
         raise UndecryptableValue(f"Value encrypted with unknown key {key_id!r}.")
     try:
-        return fernet.decrypt(token.encode()).decode()
+        return fernet.decrypt(token.encode())
     except InvalidToken as exc:
         raise UndecryptableValue(f"Value does not decrypt with key {key_id!r}.") from exc
+
+
+def reencrypt(stored: str) -> str:
+    """`stored` encrypted again with the current key. Works on the bytes, so binary
+    values (photos) rotate as text values do."""
+    return encrypt_bytes(decrypt_bytes(stored))
 
 
 def blind_index(value: str, *, kind: str) -> str:

@@ -48,3 +48,26 @@ class EncryptedJSONField(EncryptedTextField):
         # Not through super(): TextField.get_prep_value calls to_python, which would
         # parse the JSON text back into a dict before it is encrypted.
         return crypto.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+class EncryptedBinaryField(EncryptedTextField):
+    """Bytes (an image) encrypted at rest. The column holds the same "<key id>:<Fernet
+    token>" text as EncryptedTextField, so `hms keys status` counts it and `hms keys
+    rotate` re-encrypts it with no code of its own. Fernet's token is base64, a third
+    larger than the bytes: keep what goes in small (see hms.patients.images)."""
+
+    description = "Encrypted bytes"
+
+    def from_db_value(self, value, expression, connection) -> bytes | None:
+        if value is None or value == "":
+            return None
+        return crypto.decrypt_bytes(value)
+
+    def to_python(self, value):
+        return value
+
+    def get_prep_value(self, value):
+        if value is None or value == b"":
+            return None
+        # Not through super(): TextField.get_prep_value would turn bytes into "b'...'".
+        return crypto.encrypt_bytes(bytes(value))

@@ -1,8 +1,9 @@
 """Key rotation for encrypted fields: which values each key protects, re-encrypting
 the older keys' values with the current key, and retiring a key nothing uses.
 
-Every EncryptedTextField (and EncryptedJSONField) of every installed model is found
-through the app registry, so a new app's encrypted columns rotate without changes here.
+Every EncryptedTextField (and EncryptedJSONField, EncryptedBinaryField) of every
+installed model is found through the app registry, so a new app's encrypted columns
+rotate without changes here.
 Stored values start with their key id and ":" (see hms.core.crypto), which is what the
 queries below compare; the values themselves are decrypted only to be re-encrypted.
 """
@@ -123,7 +124,7 @@ def rotate_column(
             rows = _stale_batch(column, current, after, batch_size)
             if not rows:
                 return done
-            updates = [(crypto.encrypt(crypto.decrypt(raw)), key, raw) for key, raw in rows]
+            updates = [(crypto.reencrypt(raw), key, raw) for key, raw in rows]
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {table} SET {col} = %s WHERE {pk} = %s AND {col} = %s",  # noqa: S608

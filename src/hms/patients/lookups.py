@@ -33,8 +33,13 @@ REFINE_LIMIT = 2000
 
 def _records(viewer: Any, facility: Facility | None) -> QuerySet[Patient]:
     # Not merged_into: joining it would decrypt a second patient's contact details for a
-    # link that only merged records have (read on demand, by id).
-    return scope_patients(viewer, facility, Patient.objects.all()).select_related("facility")
+    # link that only merged records have (read on demand, by id). The photo's details
+    # come in the same query (FHIR's Patient.photo links to it); its bytes do not.
+    return (
+        scope_patients(viewer, facility, Patient.objects.all())
+        .select_related("facility", "photo")
+        .defer("photo__image")
+    )
 
 
 def patient_record(*, viewer: Any, facility: Facility | None, external_id: Any) -> Patient:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from hms.core.fields import EncryptedJSONField, EncryptedTextField
+from hms.core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from hms.core.models import BaseModel
 
 
@@ -131,6 +131,27 @@ class PatientContact(BaseModel):
 
     def __str__(self) -> str:
         return self.relationship or "contact"
+
+
+class PatientPhoto(BaseModel):
+    """The patient's face, for staff to confirm identity: a JPEG of at most 480 px,
+    re-encoded from the upload (see hms.patients.images), encrypted at rest.
+
+    A table of its own rather than a column on Patient: every search and list reads
+    Patient rows, and the encrypted field decrypts as it loads, so a photo there would
+    be fetched and decrypted for every row shown. In the database rather than in files:
+    it is backed up, encrypted and rotated (`hms keys rotate`) with the rest of the
+    record, and app servers share no disk.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="photo")
+    image = EncryptedBinaryField(editable=False)
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+    size = models.PositiveIntegerField(help_text="Bytes of the JPEG")
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}"
 
 
 class PatientNameKey(models.Model):

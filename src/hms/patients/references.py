@@ -15,13 +15,15 @@ from hms.patients.models import Patient
 # References that stay with the merged record: its identifiers, contacts, name keys and
 # timeline are its history (the survivor's timeline shows them through merged_into);
 # worklist rows and merges are about the record itself; records merged into it earlier
-# keep pointing at it, so each merge can be undone on its own.
+# keep pointing at it, so each merge can be undone on its own. A photo stays too: the
+# survivor may have its own, and one record holds at most one.
 STAYS = frozenset(
     {
         "patients.Patient.merged_into",
         "patients.PatientIdentifier.patient",
         "patients.PatientContact.patient",
         "patients.PatientNameKey.patient",
+        "patients.PatientPhoto.patient",
         "patients.TimelineEntry.patient",
         "patients.DuplicateCandidate.patient",
         "patients.DuplicateCandidate.other",

@@ -84,6 +84,7 @@ def test_every_encrypted_column_is_found():
         "patients.Patient.address",
         "patients.PatientIdentifier.value",
         "patients.PatientContact.phone",
+        "patients.PatientPhoto.image",
     } <= labels
 
 

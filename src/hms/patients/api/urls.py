@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hms.patients.api import views
+from hms.patients.api import photos, views
 
 urlpatterns = [
     path("patients/", views.PatientListCreateApi.as_view(), name="patient-list"),
@@ -14,6 +14,11 @@ urlpatterns = [
         "patients/<uuid:external_id>/timeline/",
         views.PatientTimelineApi.as_view(),
         name="patient-timeline",
+    ),
+    path(
+        "patients/<uuid:external_id>/photo/",
+        photos.PatientPhotoApi.as_view(),
+        name="patient-photo",
     ),
     path(
         "patients/<uuid:external_id>/duplicates/",

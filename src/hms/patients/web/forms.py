@@ -266,6 +266,19 @@ class EditForm(PatientForm):
     reason = _reason("Reason for the change (optional)")
 
 
+class PhotoForm(forms.Form):
+    """A picture from the computer, or taken there and then: `capture` opens a phone's
+    front camera (or a webcam, where the browser supports it) instead of the files."""
+
+    photo = forms.FileField(
+        label="Photo",
+        help_text="JPEG, PNG or WebP, at most 5 MB.",
+        widget=forms.FileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "user"}
+        ),
+    )
+
+
 class ContactLogForm(forms.Form):
     """A call to or from the patient, or a note, for the CRM timeline."""
 

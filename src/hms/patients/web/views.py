@@ -1,11 +1,12 @@
-"""The front desk's search, the patient page with its CRM timeline, and printing."""
+"""The front desk's search, the patient page with its CRM timeline and photo, and
+printing."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -15,8 +16,9 @@ from django.views.decorators.vary import vary_on_headers
 from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
-from hms.core.errors import DomainError
-from hms.patients import printing, selectors, services
+from hms.core.errors import DomainError, NotFound
+from hms.core.views import private_file
+from hms.patients import photos, printing, selectors, services
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.web import forms as f
 from hms.patients.web.lookup import patient_or_404
@@ -96,11 +98,18 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=400 if context.get("error") else 200)
 
 
-def _detail_context(request: HttpRequest, patient: Patient, log_form: f.ContactLogForm) -> dict:
+def _detail_context(
+    request: HttpRequest,
+    patient: Patient,
+    log_form: f.ContactLogForm,
+    photo_form: f.PhotoForm | None = None,
+) -> dict:
     systems = dict(PatientIdentifier.System.choices)
     user, facility = request.user, request.facility
     return {
         "patient": patient,
+        "photo": photos.patient_photo(patient=patient),
+        "photo_form": photo_form or f.PhotoForm(),
         "identifiers": [
             (systems.get(i.system, i.system), i.value, i.assigner)
             for i in patient.identifiers.order_by("id")
@@ -164,6 +173,50 @@ def log_contact(request: HttpRequest, external_id) -> HttpResponse:
     # and this refusal is recorded by the audit middleware.
     context = _detail_context(request, patient, form)
     return render(request, "patients/detail.html", context, status=status)
+
+
+# Not never_cache: its Cache-Control would add to the "private, no-store" set here.
+@permission_required(Perm.VIEW_PATIENT)
+def photo(request: HttpRequest, external_id) -> HttpResponse:
+    patient = patient_or_404(request, external_id)
+    try:
+        stored = photos.read_patient_photo(actor=request.user, patient=patient)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return private_file(stored.image, "image/jpeg")
+
+
+@require_POST
+@permission_required(Perm.EDIT_PATIENT)
+def upload_photo(request: HttpRequest, external_id) -> HttpResponse:
+    """Add or replace the photo; a refused file is shown against the field, 400."""
+    patient = patient_or_404(request, external_id)
+    form = f.PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            photos.upload_patient_photo(
+                actor=request.user, patient=patient, upload=form.cleaned_data["photo"]
+            )
+        except DomainError as exc:
+            f.place_error(form, exc)
+        else:
+            messages.success(request, "Photo saved.")
+            return redirect("patients:patient-detail", external_id=patient.external_id)
+    context = _detail_context(request, patient, f.ContactLogForm(), photo_form=form)
+    return render(request, "patients/detail.html", context, status=400)
+
+
+@require_POST
+@permission_required(Perm.EDIT_PATIENT)
+def remove_photo(request: HttpRequest, external_id) -> HttpResponse:
+    patient = patient_or_404(request, external_id)
+    try:
+        photos.remove_patient_photo(actor=request.user, patient=patient)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Photo removed.")
+    return redirect("patients:patient-detail", external_id=patient.external_id)
 
 
 def _print(request: HttpRequest, external_id, document: str) -> HttpResponse:

@@ -9,6 +9,7 @@ endpoint has to say who may see it before the suite passes again.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ from hms.audit.models import AuditEvent
 from hms.core.models import Facility
 from hms.interop.fhir.resources.patient import version_of as fhir_version_of
 from hms.patients.inputs import PatientInput
+from hms.patients.photos import upload_patient_photo
 from hms.patients.services import register_patient
+from hms.patients.tests.images import a_jpeg
 from hms.patients.tests.mpi_helpers import a_merge
 
 ANONYMOUS = "anonymous"
@@ -117,6 +120,9 @@ URL_TABLE: dict[str, Row] = {
     "patients:patient-detail": page(SEES_PATIENTS),
     "patients:patient-edit": page(REGISTERS_PATIENTS),  # EDIT_PATIENT: the same roles
     "patients:patient-log-contact": post_only_page(),
+    "patients:patient-photo": page(SEES_PATIENTS),  # the JPEG; the matrix patient has one
+    "patients:patient-photo-upload": post_only_page(),
+    "patients:patient-photo-remove": post_only_page(),
     "patients:patient-card": post_only_page(),
     "patients:patient-wristband": post_only_page(),
     # The records officer's duplicates worklist and merges; the changes answer POST only.
@@ -144,6 +150,7 @@ URL_TABLE: dict[str, Row] = {
     "patient-detail": api(SEES_PATIENTS),
     "patient-timeline": api(SEES_PATIENTS),
     "patient-duplicates": api(SEES_PATIENTS),
+    "patient-photo": api(SEES_PATIENTS),  # GET the JPEG; PUT and DELETE need EDIT_PATIENT
     "patient-merge": api(MERGES_PATIENTS, ok=405),
     "patient-merge-undo": api(MERGES_PATIENTS, ok=405),
     # FHIR R4.
@@ -318,6 +325,10 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         data=PatientInput(given_name="Matrix", family_name="Patient", sex="female"),
         skip_permission_checks=True,
     )
+    upload_patient_photo(
+        actor=None, patient=patient, upload=io.BytesIO(a_jpeg()), skip_permission_checks=True
+    )
+    patient.refresh_from_db()  # the photo gave the record a new version
     return {
         ("accounts:user-detail", "external_id"): colleague.external_id,
         ("fhir-organization-read", "resource_id"): facility.external_id,
@@ -327,6 +338,8 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         ("patients:patient-edit", "external_id"): patient.external_id,
         ("patient-timeline", "external_id"): patient.external_id,
         ("patient-duplicates", "external_id"): patient.external_id,
+        ("patient-photo", "external_id"): patient.external_id,
+        ("patients:patient-photo", "external_id"): patient.external_id,
         ("fhir-patient-instance", "resource_id"): patient.external_id,
         ("fhir-patient-version", "resource_id"): patient.external_id,
         ("fhir-patient-version", "version_id"): fhir_version_of(patient),

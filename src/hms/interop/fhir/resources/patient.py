@@ -8,9 +8,12 @@ Choices worth knowing:
   only the year is known. A year-only (or year-month) birthDate coming in is stored as
   an estimate (1 July, or the 15th of the month).
 - One phone, one email and one address are kept (mobile before home before work;
-  "old" ones are skipped). Elements the registry does not hold (photo, extensions,
+  "old" ones are skipped). Elements the registry does not hold (extensions,
   multipleBirth, generalPractitioner, ...) are accepted and not stored; on an update the
   fields FHIR does not carry (consents, gender identity) keep their values.
+- `photo` goes out as an Attachment whose `url` is the REST photo endpoint (a link, not
+  the bytes: a search page of Patients stays small, and each fetch of the picture is an
+  audited read). A photo coming in is not stored: upload it to that endpoint.
 - A merged record is `active: false` with `link` replaced-by its survivor; the survivor
   links back with `replaces`.
 """
@@ -25,6 +28,7 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from hms.core.errors import InvalidInput
@@ -39,6 +43,7 @@ from hms.patients.inputs import (
 )
 from hms.patients.lookups import mrn_system
 from hms.patients.models import Patient, PatientContact, PatientIdentifier
+from hms.patients.photos import photo_of
 
 OUR_IDENTIFIER = "urn:hms:identifier:"
 IDENTIFIER_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0203"
@@ -72,9 +77,10 @@ def version_of(patient: Patient) -> str:
 # --- to FHIR ---------------------------------------------------------------------------
 
 
-def to_fhir(patient: Patient) -> FhirPatient:
+def to_fhir(patient: Patient, *, base_url: str = "") -> FhirPatient:
     """The record as a validated R4 Patient (identifiers, contacts and merged records
-    should be prefetched)."""
+    should be prefetched). `base_url` ("https://hms.example.org") makes the photo's
+    link absolute."""
     return FhirPatient(
         id=str(patient.external_id),
         meta={"versionId": version_of(patient), "lastUpdated": patient.updated_at},
@@ -92,9 +98,25 @@ def to_fhir(patient: Patient) -> FhirPatient:
             if patient.language
             else None
         ),
+        photo=_photo(patient, base_url),
         contact=[_contact(c) for c in patient.contacts.all()] or None,
         link=_links(patient) or None,
     )
+
+
+def _photo(patient: Patient, base_url: str) -> list[dict] | None:
+    photo = photo_of(patient)
+    if photo is None:
+        return None
+    path = reverse("patient-photo", kwargs={"external_id": patient.external_id})
+    return [
+        {
+            "contentType": "image/jpeg",
+            "url": f"{base_url}{path}",
+            "size": photo.size,
+            "creation": photo.updated_at,
+        }
+    ]
 
 
 def _mrn_identifier(patient: Patient) -> dict:

@@ -53,8 +53,13 @@ def is_lenient(request) -> bool:
     return preferences(request).get("handling") == "lenient"
 
 
-def resource_body(patient: Patient) -> dict[str, Any]:
-    return mapper.to_fhir(patient).model_dump(mode="json", exclude_none=True)
+def base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def resource_body(request, patient: Patient) -> dict[str, Any]:
+    resource = mapper.to_fhir(patient, base_url=base_url(request))
+    return resource.model_dump(mode="json", exclude_none=True)
 
 
 def with_version_headers(response: Response, patient: Patient) -> Response:
@@ -184,7 +189,7 @@ def _written(request, patient: Patient, warnings, *, status: int) -> Response:
     elif wanted == "operationoutcome":
         response = Response(outcome_of_warnings(warnings, "Saved."), status=status)
     else:
-        response = Response(resource_body(patient), status=status)
+        response = Response(resource_body(request, patient), status=status)
     return with_version_headers(response, patient)
 
 
@@ -210,7 +215,7 @@ def _searchset(request, page: lookups.LookupPage, count: int, offset: int) -> di
         entry=[
             {
                 "fullUrl": request.build_absolute_uri(f"/fhir/R4/Patient/{p.external_id}"),
-                "resource": mapper.to_fhir(p),
+                "resource": mapper.to_fhir(p, base_url=base_url(request)),
                 "search": {"mode": "match"},
             }
             for p in page.results
@@ -226,7 +231,7 @@ class PatientInstanceApi(PermissionByMethod, FhirApiView):
     def get(self, request, resource_id):
         patient = _record(request, resource_id)
         services.record_patient_read(actor=request.user, patient=patient, what="FHIR read")
-        return with_version_headers(Response(resource_body(patient)), patient)
+        return with_version_headers(Response(resource_body(request, patient)), patient)
 
     def put(self, request, resource_id):
         patient = _record(request, resource_id)
@@ -271,4 +276,4 @@ class PatientVersionApi(FhirApiView):
                 f"version ({mapper.version_of(patient)}) can be read."
             )
         services.record_patient_read(actor=request.user, patient=patient, what="FHIR vread")
-        return with_version_headers(Response(resource_body(patient)), patient)
+        return with_version_headers(Response(resource_body(request, patient)), patient)
