@@ -26,8 +26,8 @@ from hms.patients import search
 
 KEYS = "patients_patientnamekey"
 PATIENTS = "patients_patient"
-COUNT_CAP = 2_000  # enough to tell a rare word from a common one
-TYPO_COUNT_CAP = 2_000  # typo spellings are read only when the words alone fall short
+COUNT_CAP = 500  # enough to tell a rare word from a common one
+TYPO_COUNT_CAP = 500  # typo spellings are read only when the words alone fall short
 # The keys are read first and each patient row looked up by id: SQLite takes CROSS JOIN
 # as that order, where without table statistics it would rather scan the facility's
 # patients; PostgreSQL plans it as an inner join.
@@ -67,14 +67,21 @@ class Word:
         return Word(self.text, (), self.count, 0)
 
 
-def _name_order() -> str:
+def _by_code_point() -> str:
     # Names sort by code point everywhere, as the keys do (PostgreSQL's default
     # collation may be a language's).
-    return 'p.search_name COLLATE "C"' if connection.vendor == "postgresql" else "p.search_name"
+    return ' COLLATE "C"' if connection.vendor == "postgresql" else ""
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _name_order() -> str:
+    return f"p.search_name{_by_code_point()}"
+
+
+def _at(text: str) -> str:
+    """SQL for where the parameter first occurs in `text` (1-based; 0 when it does
+    not): a plain substring search, with no wildcard to escape, which PostgreSQL plans
+    without weighing a LIKE pattern against the column's statistics."""
+    return f"strpos({text}, %s)" if connection.vendor == "postgresql" else f"instr({text}, %s)"
 
 
 def _count(cap: int) -> str:
@@ -136,11 +143,11 @@ def resolve(words: tuple[str, ...], *, counts: bool) -> list[Word]:
 
 def _matches(word: Word, name: str) -> tuple[str, list]:
     """SQL true when the padded name `name` (" john smith ") has a word matching."""
-    parts = [f"{name} LIKE %s ESCAPE '\\'"]
-    params = [f"% {_like(word.text)}%"]
+    parts = [f"{_at(name)} > 0"]
+    params = [f" {word.text}"]
     for typo in word.typos:
-        parts.append(f"{name} LIKE %s ESCAPE '\\'")
-        params.append(f"% {_like(typo)} %")
+        parts.append(f"{_at(name)} > 0")
+        params.append(f" {typo} ")
     return "(" + " OR ".join(parts) + ")", params
 
 
@@ -150,21 +157,19 @@ def _score(words: list[Word], name: str) -> tuple[str, list]:
     exactly and 2 per word starting a name."""
     typos, score, params = [], [], []
     for word in words:
-        typos.append(f"CASE WHEN {name} LIKE %s ESCAPE '\\' THEN 0 ELSE 1 END")
-        score.append(
-            f"CASE WHEN {name} LIKE %s ESCAPE '\\' THEN 3 "
-            f"WHEN {name} LIKE %s ESCAPE '\\' THEN 2 ELSE 0 END"
-        )
-        params.append(f"% {_like(word.text)}%")
-    exact = [p for word in words for p in (f"% {_like(word.text)} %", f"% {_like(word.text)}%")]
+        typos.append(f"CASE WHEN {_at(name)} > 0 THEN 0 ELSE 1 END")
+        score.append(f"CASE WHEN {_at(name)} > 0 THEN 3 WHEN {_at(name)} > 0 THEN 2 ELSE 0 END")
+        params.append(f" {word.text}")
+    exact = [p for word in words for p in (f" {word.text} ", f" {word.text}")]
     return f"{' + '.join(typos)} AS typos, {' + '.join(score)} AS score", [*params, *exact]
 
 
-def _lead(words: list[Word]) -> tuple[str, list]:
+def _lead(words: list[Word], name: str) -> tuple[str, list]:
     """SQL 1 when the patient's first name is one of the words typed: among equally
-    good matches, "john smith" lists John Smith before Adam John Smith."""
-    parts = " OR ".join("p.search_name || ' ' LIKE %s ESCAPE '\\'" for _ in words)
-    return f"CASE WHEN {parts} THEN 1 ELSE 0 END AS lead", [f"{_like(w.text)} %" for w in words]
+    good matches, "john smith" lists John Smith before Adam John Smith. `name` is the
+    name followed by a space."""
+    parts = " OR ".join(f"{_at(name)} = 1" for _ in words)
+    return f"CASE WHEN {parts} THEN 1 ELSE 0 END AS lead", [f"{w.text} " for w in words]
 
 
 def _ranges(word: Word) -> list[tuple[str, str]]:
@@ -209,30 +214,40 @@ def leading(words: list[Word], scope: Scope, rows: int) -> tuple[list[int], bool
             branches.append(
                 f"SELECT * FROM (SELECT substr(k.key, %s) AS name, k.patient_id AS pid "
                 f"FROM {KEYS} k WHERE k.key >= %s AND k.key < %s"
-                + "".join(" AND k.key LIKE %s ESCAPE '\\'" for _ in rest)
+                + "".join(f" AND {_at('k.key')} > 0" for _ in rest)
                 + f" ORDER BY k.key LIMIT %s) b{len(branches)}"
             )
             params += [len(low) - len(first.text) + 1, low + " ", low + "!"]
-            params += [*(f"% {_like(w.text)} %" for w in rest), rows]
+            params += [*(f" {w.text} " for w in rest), rows]
     where, where_params = scope.sql()
     sql = (
-        f"SELECT c.pid FROM ({' UNION ALL '.join(branches)}) c {JOIN} "
-        f"WHERE p.id = c.pid AND {where} ORDER BY c.name, c.pid"
+        f"SELECT c.pid, p.id FROM ({' UNION ALL '.join(branches)}) c LEFT JOIN {PATIENTS} p "
+        f"ON p.id = c.pid AND {where} ORDER BY c.name, c.pid"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *where_params])
-        found = [row[0] for row in cursor.fetchall()]
-    return list(dict.fromkeys(found)), len(found) < rows
+        found = cursor.fetchall()
+    # Complete only when fewer keys than asked for were read, before the scope drops any.
+    ids = [pid for pid, in_scope in found if in_scope is not None]
+    return list(dict.fromkeys(ids)), len(found) < rows
+
+
+def _key_name() -> str:
+    """SQL for the folded name inside a word key k.key, with its trailing space."""
+    at = "strpos(k.key, ' ')" if connection.vendor == "postgresql" else "instr(k.key, ' ')"
+    return f"substr(k.key, {at} + 1)"
 
 
 def many_words(
-    words: list[Word], scope: Scope, limit: int, offset: int, *, typos: bool
-) -> list[int]:
-    """Patients matching every word, best first: read from the least common word's
-    keys, the other words checked on the name inside each key. One index range per
-    spelling of that word, so PostgreSQL reads each from the index alone. Without
-    `typos`, only the words as typed (the cheap first try: common short names have
-    many real names one letter away)."""
+    words: list[Word], scope: Scope, rows: int, *, typos: bool
+) -> tuple[list[int], bool]:
+    """Patients matching every word, best first, from the first `rows` matching
+    patients: read from the least common word's keys, one index range per spelling of
+    that word, the other words checked on the name inside each key. Ranked on the keys
+    alone, so only the patients shown are looked up (a common pair such as "jose
+    garcia" matches thousands). Without `typos`, only the words as typed (the cheap
+    first try: common short names have many real names one letter away). Also says
+    whether those were all the matches."""
     if not typos:
         words = [w.without_typos() for w in words]
     driver = min(words, key=lambda w: (w.count + w.typo_count, -len(w.text)))
@@ -248,19 +263,72 @@ def many_words(
             f"SELECT k.key, k.patient_id FROM {KEYS} k WHERE k.key >= %s AND k.key < %s{conditions}"
         )
         branch_params += [low, high, *condition_params]
-    where, where_params = scope.sql()
+    name = _key_name()
     score, score_params = _score(words, "k.key")
-    lead, lead_params = _lead(words)
-    sql = (
-        f"SELECT DISTINCT p.id, {score}, {lead}, {_name_order()} "
-        f"FROM ({' UNION ALL '.join(branches)}) k {JOIN} "
-        f"WHERE p.id = k.patient_id AND {where} "
-        f"ORDER BY typos, score DESC, lead DESC, {_name_order()}, p.id LIMIT %s OFFSET %s"
+    lead, lead_params = _lead(words, name)
+    matches = (
+        f"SELECT DISTINCT k.patient_id AS pid, {score}, {lead}, {name}{_by_code_point()} AS name "
+        f"FROM ({' UNION ALL '.join(branches)}) k "
+        "ORDER BY typos, score DESC, lead DESC, name, pid LIMIT %s"
     )
-    params = [*score_params, *lead_params, *branch_params, *where_params, limit, offset]
+    where, where_params = scope.sql()
+    sql = (
+        f"SELECT c.pid, p.id FROM ({matches}) c LEFT JOIN {PATIENTS} p "
+        f"ON p.id = c.pid AND {where} ORDER BY c.typos, c.score DESC, c.lead DESC, c.name, c.pid"
+    )
+    params = [*score_params, *lead_params, *branch_params, rows, *where_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        found = cursor.fetchall()
+    return [pid for pid, in_scope in found if in_scope is not None], len(found) < rows
+
+
+def best_typos(words: list[Word], scope: Scope, rows: int) -> tuple[list[int], bool]:
+    """The best block of a search where some words start no name (so can only match
+    through a typo): those words one typo away, every other word exactly. All its
+    patients rank the same but for the first name, so each typo spelling's keys are
+    read in key order, which is name order, only as far as `rows` matches ("jsoe
+    gaacia" stops after a few dozen of the thousands of Garcias); the patients whose
+    first name is a word typed are the start of those keys, read the same way. Also
+    says whether those were all the block's patients."""
+    typed = [w for w in words if w.count]
+    driver = min((w for w in words if not w.count), key=lambda w: (w.typo_count, -len(w.text)))
+    conditions, condition_params = "", []
+    for word in words:
+        if word is not driver:
+            spellings = [word.text] if word.count else list(word.typos)
+            ors = " OR ".join(f"{_at('k.key')} > 0" for _ in spellings) or "1 = 0"
+            conditions += f" AND ({ors})"
+            condition_params += [f" {spelling} " for spelling in spellings]
+    branches, params = [], []
+    for typo in driver.typos:
+        low = search.exact_word_range(typo)[0]
+        starts = [(low, low[:-1] + "!")]
+        starts += [(f"{low}{w.text} ", f"{low}{w.text}!") for w in typed]
+        for low, high in starts:
+            branches.append(
+                f"SELECT * FROM (SELECT k.key, k.patient_id FROM {KEYS} k "
+                f"WHERE k.key >= %s AND k.key < %s{conditions} "
+                f"ORDER BY k.key, k.patient_id LIMIT %s) b{len(branches)}"
+            )
+            params += [low, high, *condition_params, rows]
+    if not branches:
+        return [], True
+    name = _key_name()
+    lead, lead_params = _lead(typed, name) if typed else ("0 AS lead", [])
+    matches = (
+        f"SELECT DISTINCT k.patient_id AS pid, {lead}, {name}{_by_code_point()} AS name "
+        f"FROM ({' UNION ALL '.join(branches)}) k ORDER BY lead DESC, name, pid LIMIT %s"
+    )
+    where, where_params = scope.sql()
+    sql = (
+        f"SELECT c.pid, p.id FROM ({matches}) c LEFT JOIN {PATIENTS} p "
+        f"ON p.id = c.pid AND {where} ORDER BY c.lead DESC, c.name, c.pid"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*lead_params, *params, rows, *where_params])
+        found = cursor.fetchall()
+    return [pid for pid, in_scope in found if in_scope is not None], len(found) < rows
 
 
 def recent(scope: Scope, limit: int, offset: int) -> list[int]:
@@ -285,7 +353,7 @@ def by_birth_date(words: list[Word], scope: Scope, limit: int, offset: int) -> l
         conditions.append(sql)
         condition_params += params
     score, score_params = _score(words, name) if words else ("0 AS typos, 0 AS score", [])
-    lead, lead_params = _lead(words) if words else ("0 AS lead", [])
+    lead, lead_params = _lead(words, "p.search_name || ' '") if words else ("0 AS lead", [])
     sql = (
         f"SELECT p.id, {score}, {lead} FROM {PATIENTS} p "
         f"WHERE {where} {''.join(' AND ' + c for c in conditions)} "
@@ -297,22 +365,44 @@ def by_birth_date(words: list[Word], scope: Scope, limit: int, offset: int) -> l
         return [row[0] for row in cursor.fetchall()]
 
 
+PHONETIC_COUNT_CAP = 1_000  # enough to tell which sound is the rarer
+
+
+def _rarest() -> str:
+    """SQL for whichever of the phonetic keys in a JSON list parameter the fewest
+    patients hold (counted up to PHONETIC_COUNT_CAP), the longer first among equals."""
+    if connection.vendor == "postgresql":
+        codes = '(SELECT (e->>0) COLLATE "C" AS code FROM jsonb_array_elements(%s::jsonb) e) v'
+    else:
+        codes = "(SELECT value->>0 AS code FROM json_each(%s)) v"
+    count = (
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {KEYS} c WHERE c.key = v.code "
+        f"LIMIT {PHONETIC_COUNT_CAP}) n)"
+    )
+    return f"(SELECT v.code FROM {codes} ORDER BY {count}, length(v.code) DESC LIMIT 1)"
+
+
 def _sounds_like(words: tuple[str, ...], scope: Scope, cap: int) -> tuple[str, list]:
     keys = [search.phonetic_key(w) for w in words if len(w) >= 3]
     if not keys or len(keys) < len(words) or not all(keys):
         return "", []
-    # The longest code is usually the rarest: its keys are read, the others probed.
-    keys.sort(key=len, reverse=True)
-    where, where_params = scope.sql()
+    # The rarest sound's keys are read and each of their patients probed for every
+    # sound, one index lookup each. PostgreSQL, left to itself, would rather merge-join
+    # the whole of a common sound ("mJN": 66,000 keys) with a handful; OFFSET 0 keeps
+    # the probes.
+    keys = sorted(set(keys))
+    probe = " OFFSET 0" if connection.vendor == "postgresql" else ""
     exists = "".join(
-        f" AND EXISTS (SELECT 1 FROM {KEYS} o WHERE o.key = %s AND o.patient_id = k.patient_id)"
-        for _ in keys[1:]
+        f" AND EXISTS (SELECT 1 FROM {KEYS} o WHERE o.key = %s "
+        f"AND o.patient_id = k.patient_id{probe})"
+        for _ in keys
     )
+    where, where_params = scope.sql()
     sql = (
         f"SELECT DISTINCT k.patient_id FROM {KEYS} k {JOIN} "
-        f"WHERE p.id = k.patient_id AND k.key = %s{exists} AND {where} LIMIT %s"
+        f"WHERE p.id = k.patient_id AND k.key = {_rarest()}{exists} AND {where} LIMIT %s"
     )
-    return sql, [keys[0], *keys[1:], *where_params, cap]
+    return sql, [json.dumps([[k] for k in keys]), *keys, *where_params, cap]
 
 
 def _similar_trigrams(text: str, scope: Scope, cap: int) -> tuple[str, list]:

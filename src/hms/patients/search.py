@@ -7,7 +7,7 @@ desk's search:
   every patient with a word equal to, or starting with, what was typed, already in
   name order (exact words first, since the space sorts before every letter), without
   reading the patient rows; the rest of the name inside the key lets the other words
-  of a query be checked in the same scan (`LIKE '% smi%'`).
+  of a query be checked in the same scan (a substring search for " smi").
 - the phonetic key, "m" + Metaphone, the fallback when nothing else matches.
 
 The prefix ("p"), one-letter-deleted ("d") and phonetic keys are also what the

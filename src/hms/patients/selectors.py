@@ -135,14 +135,22 @@ def _many_words(
     # prefix), then with typo spellings too. A word that starts no name at all skips
     # straight to the typos.
     ids: list[int] = []
+    wanted = offset + limit + 1
     if all(w.count for w in words):
-        ids = _read_on(lambda rows: name_index.leading(words, scope, rows), offset + limit + 1)
-        ids = ids[offset:]
-        if len(ids) <= limit:
-            ids = name_index.many_words(words, scope, limit + 1, offset, typos=False)
-    if len(ids) <= limit and any(w.typos for w in words):
-        ids = name_index.many_words(words, scope, limit + 1, offset, typos=True)
-    return ids
+        ids = _read_on(lambda rows: name_index.leading(words, scope, rows), wanted)
+        if len(ids) < wanted:
+            ids = _read_on(
+                lambda rows: name_index.many_words(words, scope, rows, typos=False), wanted
+            )
+    if len(ids) < wanted and any(w.typos for w in words):
+        if not all(w.count for w in words):
+            # Words that start no name: their typos with the other words exact make the
+            # best block, read name by name; all that matches when every word is so.
+            ids = _read_on(lambda rows: name_index.best_typos(words, scope, rows), wanted)
+            if len(ids) >= wanted or not any(w.count for w in words):
+                return ids[offset:]
+        ids = _read_on(lambda rows: name_index.many_words(words, scope, rows, typos=True), wanted)
+    return ids[offset:]
 
 
 def _one_word(word: name_index.Word, scope: name_index.Scope, wanted: int) -> list[int]:

@@ -424,6 +424,67 @@ def test_another_facilitys_patients_are_not_found(register, find, other_facility
     assert find("1980-05-01") == []
 
 
+def test_matches_out_of_scope_ranked_first_do_not_hide_those_in_scope(
+    register, find, other_facility
+):
+    # given: the other facility's patients rank first (same name, registered earlier)
+    for _ in range(3):
+        register("John", "Smith", at=other_facility)
+        register("Jon", "Smith", at=other_facility)
+    john, jon = register("John", "Smith"), register("Jon", "Smith")
+
+    # then: the search reads on past the rows it drops
+    assert find("john smith", limit=1) == [john]
+    assert find("jonh smith", limit=1) == [john]
+    assert find("jonh smith", limit=1, offset=1) == [jon]
+
+
+def test_typo_pages_cover_every_match_once_in_order(register, find):
+    # given: every match is a prefix and a typo away, so all rank equal and go by name
+    for i in range(7):
+        register(f"Amina{chr(ord('a') + i)}", "Otieno")
+
+    # when
+    pages = [find("amina otineo", limit=3, offset=offset) for offset in (0, 3, 6)]
+
+    # then
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert names([p for page in pages for p in page]) == [
+        f"Amina{chr(ord('a') + i)} Otieno" for i in range(7)
+    ]
+
+
+def test_a_word_only_mistyped_ranks_the_others_exact_first_name_first(register, find):
+    # given
+    jon = register("Jon", "Smith")
+    johnny = register("Johnny", "Smith")
+    adam = register("Adam", "Smith", middle_name="John")
+    john = register("John", "Smith")
+
+    # then: "smtih" starts no name; "john" exact as first name, as a middle name, as
+    # the start of a name, then one typo away
+    assert find("john smtih") == [john, adam, johnny, jon]
+    assert find("john smtih", limit=2) == [john, adam]
+    assert find("john smtih", limit=1, offset=2) == [johnny]
+
+
+def test_pages_of_typos_in_every_word_go_by_name(register, find, other_facility):
+    # given: no word typed starts a name; some matches are out of scope
+    register("Amina", "Otieno", middle_name="Aa", at=other_facility)
+    for middle in ("Gg", "Cc", "Ee", "Bb", "Ff", "Dd"):
+        register("Amina", "Otieno", middle_name=middle)
+    wrong = register("Amina", "Otieno", middle_name="Aa")
+    Patient.objects.filter(pk=wrong.pk).update(status=Patient.Status.ENTERED_IN_ERROR)
+    register("Anima", "Otieno", middle_name="Hh")  # two edits from "amnia"
+
+    # when
+    pages = [find("amnia otineo", limit=2, offset=offset) for offset in (0, 2, 4, 6)]
+
+    # then
+    assert [len(p) for p in pages] == [2, 2, 2, 0]
+    assert [p.middle_name for page in pages for p in page] == ["Bb", "Cc", "Dd", "Ee", "Ff", "Gg"]
+
+
 def test_a_viewer_without_view_patient_sees_nothing(register, make_user, facility):
     # given
     register("John", "Smith")
