@@ -19,14 +19,13 @@ from enum import Enum
 
 import jellyfish
 
-from hms.patients import search
-from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
+from hms.patients import blocking
+from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.names import tokens
 
 LIKELY = 0.75  # shown before saving and put on the worklist
 THRESHOLD_BITS = 9.5  # the weight sum that scores LIKELY
 _MIDPOINT = THRESHOLD_BITS - math.log2(LIKELY / (1 - LIKELY))
-CANDIDATE_CAP = 1000  # per probe; blocks this large only come from very common names
 
 
 class Level(Enum):
@@ -278,46 +277,6 @@ def _squash(bits: float) -> float:
 # --- finding candidates ---------------------------------------------------------------
 
 
-def _name_keys(text: str) -> set[str]:
-    return {key for token in tokens(text)[:3] for key in search.query_keys(token)}
-
-
-def candidate_ids(probe: Probe, *, facility_id: int) -> set[int]:
-    """Active records of the facility sharing a blocking key with the probe."""
-    active = Patient.objects.filter(facility_id=facility_id, status=Patient.Status.ACTIVE)
-    ids: set[int] = set()
-    if probe.birth_date and not probe.birth_date_estimated:
-        same_day = active.filter(birth_date=probe.birth_date).order_by()
-        ids |= set(same_day.values_list("pk", flat=True)[:500])
-    if probe.phone_index:
-        # By the phone's own index; SQLite would otherwise walk the facility index.
-        rows = Patient.objects.filter(phone_index=probe.phone_index).order_by()
-        ids |= {
-            pk
-            for pk, facility, status in rows.values_list("pk", "facility_id", "status")[:500]
-            if facility == facility_id and status == Patient.Status.ACTIVE
-        }
-    if probe.identifier_indexes:
-        ids |= set(
-            PatientIdentifier.objects.filter(
-                value_index__in=probe.identifier_indexes,
-                patient__facility_id=facility_id,
-                patient__status=Patient.Status.ACTIVE,
-            ).values_list("patient_id", flat=True)
-        )
-    given, family = _name_keys(probe.given_name), _name_keys(probe.family_name)
-    if given and family:
-        # Both names must meet one of the record's name keys; keys are per token and
-        # not per field, so a record with the names swapped is found the same way. The
-        # two key lookups are intersected first and the patient rows then read by id, a
-        # plan that does not depend on the databases' table statistics.
-        keys = PatientNameKey.objects.values_list("patient_id", flat=True)
-        both = keys.filter(key__in=given).intersection(keys.filter(key__in=family))
-        named = active.filter(pk__in=list(both[:CANDIDATE_CAP])).order_by()
-        ids |= set(named.values_list("pk", flat=True))
-    return ids
-
-
 def _name_key(given: list[str], family: list[str]) -> frozenset[str]:
     # The same tokens in either order: "Mwangi John" is John Mwangi's namesake.
     return frozenset((" ".join(given), " ".join(family)))
@@ -333,7 +292,7 @@ def find_likely_duplicates(
 ) -> list[Match]:
     """Active patients of the facility that may be the person described by `probe`,
     best first."""
-    ids = candidate_ids(probe, facility_id=facility_id)
+    ids = blocking.candidate_ids(probe, facility_id=facility_id)
     ids.discard(exclude_id)
     if not ids:
         return []

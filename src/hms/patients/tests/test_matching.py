@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from hms.core import crypto
-from hms.patients import matching
+from hms.patients import blocking, matching
 from hms.patients.inputs import identifier_key
 from hms.patients.matching import LIKELY, Level, Probe, find_likely_duplicates, name_level
 from hms.patients.models import Patient
@@ -208,3 +208,45 @@ def test_an_estimated_age_matches_only_roughly(facility):
     assert "birth year about the same" in matching.score(close, existing).reasons
     assert "different age" in matching.score(far, existing).reasons
     assert matching.score(far, existing).score < matching.score(close, existing).score
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["birth date", "phone", "identifier", "names"])
+def test_each_blocking_key_alone_finds_the_record(facility, other_facility, key):
+    # given: a record, its namesake elsewhere, and a merged-away record with every key
+    phone = new_phone()
+    record = register(facility, phone=phone, national_id="30300001")
+    register(other_facility, phone=phone, national_id="30300001")
+    gone = register(facility, phone=phone, national_id="30300001")
+    Patient.objects.filter(pk=gone.pk).update(status=Patient.Status.MERGED, merged_into=record)
+    probes = {
+        "birth date": Probe(given_name="Zed", family_name="Other", sex="", birth_date=BORN),
+        "phone": Probe(
+            given_name="Zed", family_name="Other", sex="", phone_index=phone_index(phone)
+        ),
+        "identifier": Probe(
+            given_name="Zed",
+            family_name="Other",
+            sex="",
+            identifier_indexes=(_id_index("30300001"),),
+        ),
+        "names": Probe(given_name="Wanjriu", family_name="Kamau", sex=""),
+    }
+
+    # when
+    found = blocking.candidate_ids(probes[key], facility_id=facility.pk)
+
+    # then: only the facility's active record
+    assert found == {record.pk}
+
+
+@pytest.mark.django_db
+def test_a_probe_without_keys_meets_no_one(facility):
+    register(facility)
+
+    assert (
+        blocking.candidate_ids(
+            Probe(given_name="", family_name="", sex=""), facility_id=facility.pk
+        )
+        == set()
+    )

@@ -1,0 +1,74 @@
+"""The blocking query of the duplicate matcher (hms.patients.matching): which records
+are worth scoring against a probe."""
+
+# The SQL below is put together from table names, constants and %s placeholders only;
+# every value travels as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import connection
+
+from hms.patients import search
+from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
+from hms.patients.names import tokens
+
+if TYPE_CHECKING:
+    from hms.patients.matching import Probe
+
+CANDIDATE_CAP = 1000  # per probe; blocks this large only come from very common names
+
+
+def _name_keys(text: str) -> set[str]:
+    return {key for token in tokens(text)[:3] for key in search.query_keys(token)}
+
+
+def candidate_ids(probe: Probe, *, facility_id: int) -> set[int]:
+    """Active records of the facility sharing a blocking key with the probe.
+
+    One query, run before every registration: each blocking key reads its own index
+    (birth date, phone, identifier, name keys), the union is then checked against the
+    patient rows by id. Both names must meet one of the record's name keys; keys are
+    per token and not per field, so a record with the names swapped is found the same
+    way. SQLite takes CROSS JOIN as that order.
+    """
+    patients, keys = Patient._meta.db_table, PatientNameKey._meta.db_table
+    branches: list[str] = []
+    params: list = []
+    if probe.birth_date and not probe.birth_date_estimated:
+        branches.append(
+            f"SELECT * FROM (SELECT id FROM {patients} WHERE facility_id = %s "
+            "AND status = %s AND birth_date = %s LIMIT 500) b"
+        )
+        params += [facility_id, Patient.Status.ACTIVE, probe.birth_date]
+    if probe.phone_index:
+        branches.append(
+            f"SELECT * FROM (SELECT id FROM {patients} WHERE phone_index = %s LIMIT 500) t"
+        )
+        params.append(probe.phone_index)
+    if probe.identifier_indexes:
+        marks = ", ".join(["%s"] * len(probe.identifier_indexes))
+        branches.append(
+            f"SELECT patient_id AS id FROM {PatientIdentifier._meta.db_table} "
+            f"WHERE value_index IN ({marks})"
+        )
+        params += list(probe.identifier_indexes)
+    given, family = sorted(_name_keys(probe.given_name)), sorted(_name_keys(probe.family_name))
+    if given and family:
+        branches.append(
+            f"SELECT patient_id AS id FROM (SELECT patient_id FROM {keys} WHERE key IN "
+            f"({', '.join(['%s'] * len(given))}) INTERSECT SELECT patient_id FROM {keys} "
+            f"WHERE key IN ({', '.join(['%s'] * len(family))}) LIMIT {CANDIDATE_CAP}) n"
+        )
+        params += [*given, *family]
+    if not branches:
+        return set()
+    sql = (
+        f"SELECT p.id FROM ({' UNION '.join(branches)}) u CROSS JOIN {patients} p "
+        "WHERE p.id = u.id AND p.facility_id = %s AND p.status = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, facility_id, Patient.Status.ACTIVE])
+        return {row[0] for row in cursor.fetchall()}
