@@ -29,9 +29,9 @@ from hms.patients.models import (
     Patient,
     PatientContact,
     PatientIdentifier,
-    PatientNameKey,
     TimelineEntry,
 )
+from hms.patients.services import NAME_KEYS
 
 # id and mrn first: they are filled in when the batch is written.
 PATIENT_COLUMNS = [
@@ -47,7 +47,6 @@ IDENTIFIERS = Table(
 CONTACTS = Table(
     PatientContact, ["patient_id", *_STAMPED, "name", "relationship", "phone", "is_emergency"]
 )
-NAME_KEYS = Table(PatientNameKey, ["key", "patient_id"])
 TIMELINE = Table(
     TimelineEntry,
     ["patient_id", "kind", "occurred_at", "recorded_at", "actor_id", "summary", "detail", "source"],
