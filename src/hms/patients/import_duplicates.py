@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import jellyfish
-from django.db.models import Q
 
 from hms.patients import matching
 from hms.patients.models import DuplicateCandidate, Patient, PatientIdentifier
@@ -175,11 +174,6 @@ def _records(probes: list[Candidate], facility_id: int) -> _Index:
     dates = {p.birth_date for p in probes if p.birth_date and not p.birth_date_estimated}
     phones = {p.phone_index for p in probes if p.phone_index}
     wanted = {i for p in probes for _, i in p.identifiers}
-    blocking = Q()
-    if dates:
-        blocking |= Q(birth_date__in=dates)
-    if phones:
-        blocking |= Q(phone_index__in=phones)
     holders: dict[int, list[str]] = defaultdict(list)
     if wanted:
         rows = PatientIdentifier.objects.filter(value_index__in=wanted).values_list(
@@ -187,26 +181,37 @@ def _records(probes: list[Candidate], facility_id: int) -> _Index:
         )
         for patient_id, value_index in rows:
             holders[patient_id].append(value_index)
-        blocking |= Q(pk__in=list(holders))
-    if not blocking:
-        return index
-    records = Patient.objects.filter(
-        blocking, facility_id=facility_id, status=Patient.Status.ACTIVE
-    ).values_list(
-        "pk",
-        "mrn",
-        "given_name",
-        "middle_name",
-        "family_name",
-        "sex",
-        "birth_date",
-        "birth_date_estimated",
-        "phone_index",
-        "search_name",
-    )
-    for row in records.iterator(chunk_size=5000):
-        index.add_record(row, holders.get(row[0], ()))
+    # One query per blocking key, each on its own index: OR-ed together, PostgreSQL
+    # reads the whole table once it holds a few hundred thousand records.
+    active = Patient.objects.filter(facility_id=facility_id, status=Patient.Status.ACTIVE)
+    blocks = []
+    if dates:
+        blocks.append(active.filter(birth_date__in=dates))
+    if phones:
+        blocks.append(active.filter(phone_index__in=phones))
+    if holders:
+        blocks.append(active.filter(pk__in=list(holders)))
+    seen: set[int] = set()
+    for block in blocks:
+        for row in block.order_by().values_list(*_COLUMNS).iterator(chunk_size=5000):
+            if row[0] not in seen:
+                seen.add(row[0])
+                index.add_record(row, holders.get(row[0], ()))
     return index
+
+
+_COLUMNS = (
+    "pk",
+    "mrn",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "sex",
+    "birth_date",
+    "birth_date_estimated",
+    "phone_index",
+    "search_name",
+)
 
 
 def _with_identifiers(found: dict[tuple, Candidate]) -> dict[tuple, Candidate]:
