@@ -238,8 +238,19 @@ def _identifier_holders(pairs: set[tuple[str, str]]) -> dict[int, set[str]]:
     return held
 
 
-def _mistyped_mrn(keys: _Keys) -> str:
-    return next((m for m in sorted(keys.mrns) if mrn.looks_like_mrn(m) and not mrn.is_valid(m)), "")
+def _mistyped_mrn(typed: search.Query, facility: Facility, keys: _Keys) -> str:
+    """The typed number when it has this facility's MRN shape (its prefix, when it has
+    one, and the digits) but fails the check digit. Ten digits that make a valid phone
+    number of the facility's country are taken for a phone number."""
+    if keys.phones:
+        return ""
+    for text in (typed.text, typed.number):
+        compact = mrn.normalise(text)
+        if not compact.startswith(facility.mrn_prefix):
+            continue
+        if mrn.looks_like_mrn(compact) and not mrn.is_valid(compact):
+            return compact
+    return ""
 
 
 def _by_number(
@@ -277,7 +288,7 @@ def _by_number(
             ranked.append((rank, patient))
     ranked.sort(key=lambda r: (-r[0], r[1].search_name, r[1].pk))
     rows = [p for _, p in ranked][offset : offset + limit + 1]
-    mistyped = "" if ranked else _mistyped_mrn(whole)
+    mistyped = "" if ranked else _mistyped_mrn(typed, facility, whole)
     if mistyped:
         return SearchPage([], False, MISTYPED_MRN.format(mrn=mistyped), mistyped_mrn=True)
     return _page(rows, limit)

@@ -79,6 +79,20 @@ def test_an_mrn_with_a_wrong_check_digit_is_400(clerk, register):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("phone", ["0733 444 555", "0733444556", "+254 733 444 557"])
+def test_a_phone_number_on_no_file_is_an_empty_page_not_a_bad_mrn(clerk, register, phone):
+    # given: ten digits, as many as an MRN's without the facility's prefix
+    register()
+
+    # when
+    response = clerk.get(LIST, {"q": phone})
+
+    # then
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.django_db
 def test_a_nine_digit_id_number_that_matches_is_not_taken_for_a_bad_mrn(clerk, register):
     # given: a national ID that has the MRN's shape but not its check digit
     patient = register(identifiers=[{"system": "national_id", "value": "123456780"}])
