@@ -114,7 +114,9 @@ class PatientIdentifier(BaseModel):
     assigner = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["system", "value_index"], name="identifier_lookup")]
+        # The blind index leads: the duplicate check and FHIR's identifier search look a
+        # value up without its system.
+        indexes = [models.Index(fields=["value_index", "system"], name="identifier_value")]
 
     def __str__(self) -> str:
         return self.system
