@@ -78,7 +78,7 @@ def test_one_record_merged_into_two_survivors_at_once(make_user, facility, monke
 
     # then
     outcomes = [kind for kind, _, _ in results]
-    assert outcomes == ["merged", "refused"]
+    assert outcomes == ["merged", "refused"], results
     won, refused = results[0][1], results[1][1]
     assert refused.code == Code.MERGE_CONFLICT
     assert f"MRN {merged.mrn} has been merged into MRN {won.survivor.mrn}" in refused.message
@@ -97,7 +97,7 @@ def test_two_records_merged_into_each_other_at_once(make_user, facility, monkeyp
     results = _race(monkeypatch, (first_officer, a, b), (second_officer, b, a))
 
     # then
-    assert [kind for kind, _, _ in results] == ["merged", "refused"]
+    assert [kind for kind, _, _ in results] == ["merged", "refused"], results
     won = results[0][1]
     assert results[1][1].code == Code.MERGE_CONFLICT
     statuses = dict(Patient.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "status"))
