@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from html import unescape
 
 import pytest
 from django.urls import reverse
 
-from hms.patients import services
-from hms.patients.inputs import ContactInput, IdentifierInput, PatientInput
+from hms.patients.testing import registered
 
 SEARCH = "/patients/"
 REGISTER = "/patients/new/"
@@ -47,23 +45,7 @@ def register(facility):
     """register(given_name=..., at=facility, ...) -> a Patient, through the service."""
 
     def make(*, at=None, **overrides):
-        values = {
-            "given_name": "Juma",
-            "family_name": "Otieno",
-            "sex": "male",
-            "birth_date": dt.date(1985, 1, 20),
-            "phone": "0722000111",
-        }
-        values.update(overrides)
-        values["identifiers"] = tuple(IdentifierInput(**i) for i in values.get("identifiers", ()))
-        values["contacts"] = tuple(ContactInput(**c) for c in values.get("contacts", ()))
-        return services.register_patient(
-            actor=None,
-            facility=at or facility,
-            data=PatientInput(**values),
-            skip_permission_checks=True,
-            check_duplicates=False,
-        )
+        return registered(at or facility, **{"phone": "0722000111", **overrides})
 
     return make
 
