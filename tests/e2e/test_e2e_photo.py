@@ -55,7 +55,8 @@ def test_receptionist_uploads_a_photo_and_sees_it_in_the_banner(
     photo = page.locator("header.banner img.banner-photo")
     expect(photo).to_have_attribute("alt", "Photo of Zawadi Achieng")
     expect(page.get_by_text("Photo saved.")).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 480
+    # decode() settles once the picture has loaded (or failed to), whenever that is.
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 480
     assert PatientPhoto.objects.filter(patient=patient).count() == 1
 
     # And when she removes it, the placeholder is back

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hms.audit.models import GENESIS_HASH, AuditEvent, ChainHead
 from hms.core import context
+from hms.core.bulk import Table
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
@@ -132,6 +133,7 @@ def record_events(
 _HEAD = ChainHead._meta.db_table
 _TABLE = AuditEvent._meta.db_table
 _FIELDS = AuditEvent._meta.concrete_fields
+_ROWS = Table(AuditEvent, [f.attname for f in _FIELDS])
 
 
 def _append(user: Any, username: str, items: list[dict[str, str]]) -> list[AuditEvent]:
@@ -170,9 +172,7 @@ def _lock_head() -> tuple[int, str]:
 
 def _insert(events: list[AuditEvent]) -> None:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _FIELDS)
-    rows = [
-        [f.get_db_prep_save(getattr(e, f.attname), connection) for f in _FIELDS] for e in events
-    ]
+    rows = [_ROWS.convert([getattr(e, name) for name in _ROWS.columns]) for e in events]
     if connection.vendor == "postgresql":
         # One array per column: the statement reads the same for any number of rows,
         # so the driver parses it once rather than once per page of twenty.

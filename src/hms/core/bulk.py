@@ -1,4 +1,5 @@
-"""Fast inserts of many rows (imports): COPY on PostgreSQL, executemany elsewhere.
+"""Fast inserts of many rows (imports): COPY on PostgreSQL, executemany elsewhere; and
+lookups by many values at once.
 
 `bulk_create` builds a model instance and compiles SQL per row, which is most of the
 cost when an import writes forty search-key rows per patient. Here rows are plain
@@ -9,6 +10,7 @@ it. No save(), no signals: the caller owns every rule the service would apply.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,29 +41,70 @@ class Table:
         self.model = model
         self.columns = tuple(columns)
         fields = [model._meta.get_field(name) for name in self.columns]
-        self._converters = [_converter(f) for f in fields]
+        # Only the columns whose value needs converting, by position.
+        self._converters = [(i, c) for i, f in enumerate(fields) if (c := _converter(f))]
         self._db_columns = [f.column for f in fields]
 
     def convert(self, values: Sequence[Any]) -> tuple:
         """Python values, in column order, to what the database stores."""
-        return tuple(
-            value if convert is None else convert(value)
-            for convert, value in zip(self._converters, values, strict=True)
-        )
+        if len(values) != len(self._db_columns):
+            raise ValueError(f"{len(values)} values for {len(self._db_columns)} columns")
+        row = list(values)
+        for position, convert in self._converters:
+            row[position] = convert(row[position])
+        return tuple(row)
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> None:
         """Write converted rows; runs inside the caller's transaction."""
-        qn = connection.ops.quote_name
-        table = qn(self.model._meta.db_table)
-        names = ", ".join(qn(c) for c in self._db_columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                with cursor.cursor.copy(self._copy_sql()) as copy:
                     for row in rows:
                         copy.write_row(row)
                 return
+            qn = connection.ops.quote_name
+            names = ", ".join(qn(c) for c in self._db_columns)
             marks = ", ".join(["%s"] * len(self._db_columns))
+            table = qn(self.model._meta.db_table)
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+    def insert_in_order(self, rows: Iterable[tuple[str, int]]) -> None:
+        """Write rows of (text, whole number) in the order of their text. Inserts into
+        an index that leads with the text then land on its pages one after another
+        (PatientNameKey's: a third less work for PostgreSQL than in patient order)."""
+        if connection.vendor != "postgresql":
+            self.insert(sorted(rows))
+            return
+        # Sorted as lines of COPY's text format: cheaper than sorting tuples, and the
+        # tab sorts before any character of a name, so the order is the same.
+        lines = sorted([f"{_copy_text(text)}\t{number}\n" for text, number in rows])
+        with connection.cursor() as cursor, cursor.cursor.copy(self._copy_sql()) as copy:
+            copy.write("".join(lines))
+
+    def _copy_sql(self) -> str:
+        qn = connection.ops.quote_name
+        names = ", ".join(qn(c) for c in self._db_columns)
+        return f"COPY {qn(self.model._meta.db_table)} ({names}) FROM STDIN"
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def any_of(column: str, values: Iterable[Any]) -> tuple[str, list]:
+    """SQL true when `column` is one of `values`, and its one parameter: an array on
+    PostgreSQL, a JSON list on SQLite. A thousand placeholders cost more to build and
+    parse than the lookup itself."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    in_json = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - a column name
+    return in_json, [json.dumps(values, default=str)]
 
 
 def _converter(field: models.Field):
@@ -69,6 +112,8 @@ def _converter(field: models.Field):
         return None
     if isinstance(field, models.UUIDField):
         return None if connection.features.has_native_uuid_field else _hex
+    if type(field) is models.DateField and connection.vendor == "postgresql":
+        return None  # the driver sends dates as they are
     if isinstance(field, models.DateField):  # and DateTimeField
         return _last_value_cached(field)
     return lambda value: field.get_db_prep_save(value, connection)

@@ -130,3 +130,17 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}={self.last_value}"
+
+
+def keep_related(instance: models.Model, **children: list[models.Model]) -> None:
+    """Hold `instance`'s reverse relations as these rows, as a prefetch would.
+
+    For a record written a moment ago its children are exactly the rows just written,
+    and the response that shows it would otherwise read each relation back.
+    """
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in children.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset

@@ -21,6 +21,10 @@ _REFUSED_FORMAT = _BIDI_OVERRIDES | _LINE_SEPARATORS
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
+    if value.isascii() and value.isprintable():
+        # Already NFC, and the only ASCII characters refused are the unprintable ones
+        # (C0 controls and DEL): most input, without a look at each character.
+        return value.strip()
     value = unicodedata.normalize("NFC", value)
     for char in value:
         refused = unicodedata.category(char) == "Cc" or char in _REFUSED_FORMAT

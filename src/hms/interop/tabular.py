@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ BOOLEAN_FIELDS = {
 DATE_FIELDS = {"birth_date"}
 DATETIME_FIELDS = {"deceased_at"}
 NOT_MAPPED = {"identifiers", "contacts", "address"}
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TRUE = {"1", "true", "t", "yes", "y", "x"}
 FALSE = {"0", "false", "f", "no", "n", ""}
 
@@ -167,6 +170,10 @@ class _Row:
         raw = _text(value)
         if not raw:
             return None
+        if name in DATE_FIELDS and fmt == "%Y-%m-%d" and _ISO_DATE.fullmatch(raw):
+            # What strptime reads, twenty times faster (a bulk import reads millions).
+            with suppress(ValueError):
+                return dt.date.fromisoformat(raw)
         for pattern in dict.fromkeys((fmt, "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S")):
             try:
                 parsed = dt.datetime.strptime(raw, pattern)  # noqa: DTZ007 - dates, local

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import connection
-
+from hms.core.rows import Columns, fetch
 from hms.patients import search
 from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
 from hms.patients.names import tokens
@@ -25,15 +24,40 @@ def _name_keys(text: str) -> set[str]:
     return {key for token in tokens(text)[:3] for key in search.query_keys(token)}
 
 
-def candidate_ids(probe: Probe, *, facility_id: int) -> set[int]:
-    """Active records of the facility sharing a blocking key with the probe.
+# What the matcher scores; the rest of a record (its encrypted contact details among
+# it) is left deferred, and only the few matches are read whole.
+SCORED = Columns(
+    Patient,
+    [
+        "id",
+        "given_name",
+        "middle_name",
+        "family_name",
+        "sex",
+        "birth_date",
+        "birth_date_estimated",
+        "phone_index",
+    ],
+)
 
-    One query, run before every registration: each blocking key reads its own index
-    (birth date, phone, identifier, name keys), the union is then checked against the
+
+def candidates(probe: Probe, *, facility_id: int) -> list[Patient]:
+    """Active records of the facility sharing a blocking key with the probe, with the
+    fields the matcher scores.
+
+    One statement, run before every registration: each blocking key reads its own
+    index (birth date, phone, identifier, name keys), the union is then joined to the
     patient rows by id. Both names must meet one of the record's name keys; keys are
     per token and not per field, so a record with the names swapped is found the same
     way. SQLite takes CROSS JOIN as that order.
     """
+    sql, params = _union(probe, facility_id)
+    if not sql:
+        return []
+    return [patient for (patient,) in fetch(sql.format(columns=SCORED.select("p")), params, SCORED)]
+
+
+def _union(probe: Probe, facility_id: int) -> tuple[str, list]:
     patients, keys = Patient._meta.db_table, PatientNameKey._meta.db_table
     branches: list[str] = []
     params: list = []
@@ -64,11 +88,9 @@ def candidate_ids(probe: Probe, *, facility_id: int) -> set[int]:
         )
         params += [*given, *family]
     if not branches:
-        return set()
+        return "", []
     sql = (
-        f"SELECT p.id FROM ({' UNION '.join(branches)}) u CROSS JOIN {patients} p "
+        f"SELECT {{columns}} FROM ({' UNION '.join(branches)}) u CROSS JOIN {patients} p "
         "WHERE p.id = u.id AND p.facility_id = %s AND p.status = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, facility_id, Patient.Status.ACTIVE])
-        return {row[0] for row in cursor.fetchall()}
+    return sql, [*params, facility_id, Patient.Status.ACTIVE]

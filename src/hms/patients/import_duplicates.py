@@ -12,16 +12,21 @@ Rows of the batch are candidates for the rows after them, so duplicates inside o
 source are found too (earlier batches are already in the database).
 """
 
+# The SQL below is put together from table and column names and %s placeholders only;
+# every value travels as a parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
+from django.db import connection
 
+from hms.core.bulk import any_of
 from hms.patients import matching
 from hms.patients.models import DuplicateCandidate, Patient, PatientIdentifier
 from hms.patients.names import tokens
@@ -45,7 +50,8 @@ class Candidate:
     phone_index: str
     sounds: frozenset[str]  # metaphone codes of the name tokens
     identifiers: tuple[tuple[str, str], ...] = ()  # (system, value_index)
-    stored: bool = False  # read from the database, identifiers not yet loaded
+    # Read from the database: `identifiers` are only those it shares with the batch.
+    stored: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,107 +107,112 @@ def row_candidate(
 
 
 class _Index:
-    """Candidates by blocking key. Records read from the database stay plain rows
-    until a probe meets them: at a million patients a batch reads some thirty thousand
-    records born on its rows' birth dates, and few share a name's sound."""
+    """Candidates by blocking key."""
 
     def __init__(self) -> None:
-        self.by_birth: dict[tuple, list] = defaultdict(list)
-        self.by_phone: dict[str, list] = defaultdict(list)
-        self.by_identifier: dict[str, list] = defaultdict(list)
-        self.made: dict[int, Candidate] = {}
+        self.by_birth: dict[tuple, list[Candidate]] = defaultdict(list)
+        self.by_phone: dict[str, list[Candidate]] = defaultdict(list)
+        self.by_identifier: dict[str, list[Candidate]] = defaultdict(list)
 
-    def add_record(self, row: tuple, identifier_indexes=()) -> None:
-        born, phone, name = row[6], row[8], row[9]
-        if born:
-            for code in {_sound(t) for t in name.split()}:
-                self.by_birth[(born, code)].append(row)
-        if phone:
-            self.by_phone[phone].append(row)
-        for index in identifier_indexes:
-            self.by_identifier[index].append(row)
-
-    def _each(self, items) -> Iterator[Candidate]:
-        for item in items:
-            yield item if isinstance(item, Candidate) else self._make(item)
-
-    def _make(self, row: tuple) -> Candidate:
-        pk = row[0]
-        if pk not in self.made:
-            pk, number, given, middle, family, sex, born, estimated, phone, name = row
-            self.made[pk] = Candidate(
-                ("patient", pk),
-                f"MRN {number}",
-                given,
-                middle,
-                family,
-                sex,
-                born,
-                estimated,
-                phone,
-                sounds(name.split()),
-                stored=True,
-            )
-        return self.made[pk]
-
-    def add(self, item: Candidate, identifier_indexes=()) -> None:
+    def add(self, item: Candidate) -> None:
         if item.birth_date:
             for code in item.sounds:
                 self.by_birth[(item.birth_date, code)].append(item)
         if item.phone_index:
             self.by_phone[item.phone_index].append(item)
-        for index in identifier_indexes:
+        for _, index in item.identifiers:
             self.by_identifier[index].append(item)
 
-    def candidates(self, probe: Candidate) -> dict[tuple, Candidate]:
+    def candidates(self, probe: Candidate) -> list[Candidate]:
         found: dict[tuple, Candidate] = {}
         if probe.birth_date and not probe.birth_date_estimated:
             for code in probe.sounds:
-                bucket = self.by_birth.get((probe.birth_date, code), ())
-                found.update((c.key, c) for c in self._each(bucket))
+                found.update((c.key, c) for c in self.by_birth.get((probe.birth_date, code), ()))
         if probe.phone_index:
-            bucket = self.by_phone.get(probe.phone_index, ())
-            found.update((c.key, c) for c in self._each(bucket))
+            found.update((c.key, c) for c in self.by_phone.get(probe.phone_index, ()))
         for _, index in probe.identifiers:
-            bucket = self.by_identifier.get(index, ())
-            found.update((c.key, c) for c in self._each(bucket))
-        return found
+            found.update((c.key, c) for c in self.by_identifier.get(index, ()))
+        return list(found.values())
 
 
 def _records(probes: list[Candidate], facility_id: int) -> _Index:
     """The facility's active records sharing a blocking key with any probe."""
-    index = _Index()
-    dates = {p.birth_date for p in probes if p.birth_date and not p.birth_date_estimated}
+    births: dict[dt.date, set[str]] = defaultdict(set)
+    for p in probes:
+        if p.birth_date and not p.birth_date_estimated:
+            births[p.birth_date] |= p.sounds
     phones = {p.phone_index for p in probes if p.phone_index}
+    holders: dict[int, list[tuple[str, str]]] = defaultdict(list)
     wanted = {i for p in probes for _, i in p.identifiers}
-    holders: dict[int, list[str]] = defaultdict(list)
     if wanted:
-        rows = PatientIdentifier.objects.filter(value_index__in=wanted).values_list(
-            "patient_id", "value_index"
-        )
-        for patient_id, value_index in rows:
-            holders[patient_id].append(value_index)
-    # One query per blocking key, each on its own index: OR-ed together, PostgreSQL
-    # reads the whole table once it holds a few hundred thousand records.
-    active = Patient.objects.filter(facility_id=facility_id, status=Patient.Status.ACTIVE)
-    blocks = []
-    if dates:
-        blocks.append(active.filter(birth_date__in=dates))
+        where, params = any_of("value_index", wanted)
+        sql = f"SELECT patient_id, system, value_index FROM {IDS} WHERE {where}"
+        for patient_id, system, value_index in _fetch(sql, params):
+            holders[patient_id].append((system, value_index))
+    ids = set(holders) | _born_alike(births, facility_id)
     if phones:
-        blocks.append(active.filter(phone_index__in=phones))
-    if holders:
-        blocks.append(active.filter(pk__in=list(holders)))
-    seen: set[int] = set()
-    for block in blocks:
-        for row in block.order_by().values_list(*_COLUMNS).iterator(chunk_size=5000):
-            if row[0] not in seen:
-                seen.add(row[0])
-                index.add_record(row, holders.get(row[0], ()))
+        where, params = any_of("phone_index", phones)
+        ids |= {pk for (pk,) in _fetch(f"SELECT id FROM {PATIENTS} WHERE {where}", params)}
+    index = _Index()
+    if ids:
+        where, params = any_of("id", ids)
+        rows = _fetch(
+            f"SELECT {', '.join(_COLUMNS)} FROM {PATIENTS} "
+            f"WHERE facility_id = %s AND status = %s AND {where}",
+            [facility_id, Patient.Status.ACTIVE, *params],
+        )
+        for row in rows:
+            pk, number, given, middle, family, sex, born, estimated, phone, name = row
+            index.add(
+                Candidate(
+                    ("patient", pk),
+                    f"MRN {number}",
+                    given,
+                    middle,
+                    family,
+                    sex,
+                    born,
+                    estimated,
+                    phone,
+                    _name_sounds(name),
+                    tuple(holders.get(pk, ())),
+                    stored=True,
+                )
+            )
     return index
 
 
+def _born_alike(births: dict[dt.date, set[str]], facility_id: int) -> set[int]:
+    """Records born on a probe's birth date with a name of the same sound. At a
+    million patients some thirty share each birth date: only their names are read
+    (from the birth date index, on PostgreSQL), and only the few that sound alike are
+    read whole."""
+    if not births:
+        return set()
+    where, params = any_of("birth_date", births)
+    rows = _fetch(
+        f"SELECT id, birth_date, search_name FROM {PATIENTS} "
+        f"WHERE facility_id = %s AND status = %s AND {where}",
+        [facility_id, Patient.Status.ACTIVE, *params],
+    )
+    return {pk for pk, born, name in rows if not births[born].isdisjoint(_name_sounds(name))}
+
+
+@lru_cache(maxsize=100_000)
+def _name_sounds(search_name: str) -> frozenset[str]:
+    return sounds(search_name.split())
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+PATIENTS = Patient._meta.db_table
+IDS = PatientIdentifier._meta.db_table
 _COLUMNS = (
-    "pk",
+    "id",
     "mrn",
     "given_name",
     "middle_name",
@@ -214,21 +225,6 @@ _COLUMNS = (
 )
 
 
-def _with_identifiers(found: dict[tuple, Candidate]) -> dict[tuple, Candidate]:
-    """The candidates' identifiers, which `matching.score` weighs (one query)."""
-    ids = [c.key[1] for c in found.values() if c.stored]
-    held: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    rows = PatientIdentifier.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "system", "value_index"
-    )
-    for patient_id, system, value_index in rows:
-        held[patient_id].append((system, value_index))
-    return {
-        key: (replace(c, identifiers=tuple(held[key[1]]), stored=False) if c.stored else c)
-        for key, c in found.items()
-    }
-
-
 def find(
     probes: list[Candidate], *, facility_id: int, in_flight: list[Candidate] = ()
 ) -> list[Pair]:
@@ -237,35 +233,51 @@ def find(
     the probes before it; best first per probe."""
     index = _records(probes, facility_id)
     for item in in_flight:
-        index.add(item, [i for _, i in item.identifiers])
+        index.add(item)
     found_per_probe = []
-    everyone: dict[tuple, Candidate] = {}
     for probe in probes:
-        found = index.candidates(probe)
-        found_per_probe.append(found)
-        everyone.update(found)
-        index.add(probe, [i for _, i in probe.identifiers])
-    if not everyone:
-        return []
+        found_per_probe.append(index.candidates(probe))
+        index.add(probe)
+    queries = [matching.probe_for(probe, probe.identifiers) for probe in probes]
+    scored = [
+        [matching.score(query, c, c.identifiers) for c in found]
+        for query, found in zip(queries, found_per_probe, strict=True)
+    ]
     if any(p.identifiers for p in probes):
-        everyone = _with_identifiers(everyone)
+        scored = _with_identifiers(queries, scored)
     pairs: list[Pair] = []
-    for probe, found in zip(probes, found_per_probe, strict=True):
-        query = matching.Probe(
-            # As the matcher describes a stored record (matching.probe_for).
-            given_name=" ".join(n for n in (probe.given_name, probe.middle_name) if n),
-            family_name=probe.family_name,
-            sex=probe.sex,
-            birth_date=probe.birth_date,
-            birth_date_estimated=probe.birth_date_estimated,
-            phone_index=probe.phone_index,
-            identifier_indexes=tuple(i for _, i in probe.identifiers),
-            identifier_systems=tuple(s for s, _ in probe.identifiers),
-        )
-        matches = [matching.score(query, everyone[key], everyone[key].identifiers) for key in found]
-        matches = sorted((m for m in matches if m.score >= matching.LIKELY), key=lambda m: -m.score)
+    for probe, matches in zip(probes, scored, strict=True):
+        likely = sorted((m for m in matches if m.score >= matching.LIKELY), key=lambda m: -m.score)
         pairs.extend(
             Pair(probe.key[1], m.patient.key, m.patient.label, m.score, m.reasons)
-            for m in matches[:PER_ROW]
+            for m in likely[:PER_ROW]
         )
     return pairs
+
+
+def _with_identifiers(
+    queries: list[matching.Probe], scored: list[list[matching.Match]]
+) -> list[list[matching.Match]]:
+    """The likely matches among stored records scored again with all their
+    identifiers (one query). Scored first with only the identifiers they share with
+    the batch: any other can only lower a score (a different national ID counts
+    against), so a record not likely without them is not likely with them."""
+    ids = {m.patient.key[1] for matches in scored for m in matches if _unsure(m)}
+    if not ids:
+        return scored
+    held: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    where, params = any_of("patient_id", ids)
+    rows = _fetch(f"SELECT patient_id, system, value_index FROM {IDS} WHERE {where}", params)
+    for patient_id, system, value_index in rows:
+        held[patient_id].append((system, value_index))
+    return [
+        [
+            matching.score(query, m.patient, held[m.patient.key[1]]) if _unsure(m) else m
+            for m in matches
+        ]
+        for query, matches in zip(queries, scored, strict=True)
+    ]
+
+
+def _unsure(match: matching.Match) -> bool:
+    return match.patient.stored and match.score >= matching.LIKELY

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import json
 import queue
 import threading
 import uuid
@@ -92,20 +93,21 @@ def write_batch(batch: Batch, *, facility, actor, user_id) -> None:
         PATIENTS.insert((pk, number, *r.patient[2:]) for pk, number, r in rows)
         IDENTIFIERS.insert((pk, *v[1:]) for pk, _, r in rows for v in r.identifiers)
         CONTACTS.insert((pk, *v[1:]) for pk, _, r in rows for v in r.contacts)
-        NAME_KEYS.insert((key, pk) for pk, _, r in rows for key in r.name_keys)
+        NAME_KEYS.insert_in_order((key, pk) for pk, _, r in rows for key in r.name_keys)
         where = batch.reason.removeprefix("import ")
+        # What every entry of the batch shares, converted once; the detail is written
+        # as the JSON text the field would store.
+        shared = TIMELINE.convert(
+            (None, TimelineEntry.Kind.REGISTERED, batch.now, batch.now, user_id, "", {}, "")
+        )
+        detail = f'{{"import": {json.dumps(where)}, "row": '
         TIMELINE.insert(
-            TIMELINE.convert(
-                (
-                    pk,
-                    TimelineEntry.Kind.REGISTERED,
-                    batch.now,
-                    batch.now,
-                    user_id,
-                    f"Imported with MRN {number} ({where})"[:300],
-                    {"import": where, "row": r.number},
-                    "",
-                )
+            (
+                pk,
+                *shared[1:5],
+                f"Imported with MRN {number} ({where})"[:300],
+                f"{detail}{r.number}}}",
+                shared[7],
             )
             for pk, number, r in rows
         )
@@ -131,6 +133,7 @@ class Writer:
         self.context = context
         self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.error: BaseException | None = None
+        self.submitted = self.written = 0
         if self.threaded:
             self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
             # The thread runs in a copy of this context: the audit trail reads the
@@ -139,14 +142,19 @@ class Writer:
             self.thread = threading.Thread(target=ctx.run, args=(self._loop,), daemon=True)
             self.thread.start()
 
-    def submit(self, batch: Batch) -> None:
+    def submit(self, batch: Batch) -> int:
+        """Write `batch` (now, or in the thread); returns its number in the order of
+        submission, which `written` passes once the batch is committed."""
+        self.submitted += 1
         if not self.threaded:
             write_batch(batch, **self.context)
-            return
+            self.written += 1
+            return self.submitted - 1
         if batch.ids is None:
             batch.ids = reserve_ids(Patient, len(batch.rows))
         self._raise()
         self.queue.put(batch)
+        return self.submitted - 1
 
     def close(self) -> None:
         """Wait for every batch to be written; raise what failed."""
@@ -161,9 +169,16 @@ class Writer:
 
     def _loop(self) -> None:
         try:
+            # This connection writes only the import's batches: each is acknowledged
+            # without waiting for its WAL to reach the disk. A crash can lose the last
+            # batches committed; their rows carry source ids that an import run again
+            # does not find, so it writes them again.
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit = off")
             while (batch := self.queue.get()) is not None:
                 if self.error is None:
                     write_batch(batch, **self.context)
+                    self.written += 1
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self.error = exc
             while self.queue.get() is not None:

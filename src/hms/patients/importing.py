@@ -29,12 +29,13 @@ from itertools import islice
 from typing import Any
 
 from cryptography.fernet import Fernet
+from django.db import connection
 from django.utils import timezone
 
 from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
 from hms.core import crypto
-from hms.core.bulk import refresh_statistics
+from hms.core.bulk import any_of, refresh_statistics
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility
 from hms.patients import import_duplicates, search
@@ -53,6 +54,7 @@ from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
 from hms.patients.services import _apply
 
 EXTERNAL = PatientIdentifier.System.EXTERNAL
+PATIENT_TABLE, IDENTIFIER_TABLE = Patient._meta.db_table, PatientIdentifier._meta.db_table
 BATCH_SIZE = 1000
 KEPT_PROBLEMS = 100  # problems kept on the report; all of them go to `on_problem`
 
@@ -131,9 +133,10 @@ class _Run:
         # more than the rest of what the row needs.
         self.scratch = Patient(facility=facility, created_by=self.user, updated_by=self.user)
         self.scratch.created_at = self.scratch.updated_at = self.now
-        # Batches handed to the writer thread and perhaps not yet committed: their
-        # source ids, and their rows as duplicate candidates.
-        self.in_flight: deque[tuple[set[str], list[import_duplicates.Candidate]]] = deque(maxlen=3)
+        # Batches handed to the writer thread and not known to be committed: their
+        # number in the writer's order, their source ids, and their rows as duplicate
+        # candidates.
+        self.in_flight: deque[tuple[int, set[str], list[import_duplicates.Candidate]]] = deque()
 
     def problem(self, item: Problem, *, count: bool = True) -> None:
         if count and item.severity == ERROR:
@@ -167,7 +170,11 @@ class _Run:
             self.problem(Problem(row.number, exc.field or "row", exc.message))
             return None
 
-    def prepare(self, number: int, checked) -> tuple[ReadyRow, import_duplicates.Candidate]:
+    def prepare(
+        self, number: int, checked, external: tuple[str, str]
+    ) -> tuple[ReadyRow, import_duplicates.Candidate]:
+        """A row's database values, and the row as a duplicate probe. `external` is
+        its source id and that id's blind index, already computed."""
         data, birth_date, estimated = checked
         patient = self.scratch
         _apply(patient, data, birth_date, estimated)
@@ -175,7 +182,12 @@ class _Run:
         values = PATIENTS.convert([getattr(patient, name) for name in PATIENT_COLUMNS])
         identifiers, indexes = [], []
         for item in data.identifiers:
-            index = crypto.blind_index(identifier_key(item.system, item.value), kind="identifier")
+            if (item.system, item.value) == (EXTERNAL, external[0]):
+                index = external[1]
+            else:
+                index = crypto.blind_index(
+                    identifier_key(item.system, item.value), kind="identifier"
+                )
             columns = (item.system, item.value, index, item.assigner)
             identifiers.append(
                 IDENTIFIERS.convert((None, *stamp(self.user_id, self.now), *columns))
@@ -204,19 +216,27 @@ class _Run:
         )
         return ready, import_duplicates.row_candidate(number, patient, tuple(indexes))
 
-    def already_imported(self, ids: list[str]) -> set[str]:
-        """Source ids already on a patient of this facility, or in a batch being written."""
-        wanted = {external_index(i): i for i in ids}
-        found = PatientIdentifier.objects.filter(
-            system=EXTERNAL,
-            value_index__in=list(wanted),
-            patient__facility=self.facility,
-        ).values_list("value", flat=True)
+    def already_imported(self, indexes: dict[str, str]) -> set[str]:
+        """Source ids (with their blind indexes) already on a patient of this facility,
+        or in a batch being written."""
+        where, params = any_of("i.value_index", indexes.values())
+        sql = (
+            f"SELECT i.value FROM {IDENTIFIER_TABLE} i JOIN {PATIENT_TABLE} p "  # noqa: S608
+            f"ON p.id = i.patient_id WHERE i.system = %s AND p.facility_id = %s AND {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [EXTERNAL, self.facility.pk, *params])
+            found = {crypto.decrypt(value) for (value,) in cursor.fetchall()}
         # The index folds case and punctuation ("A-1" = "a1"); compare the exact ids.
-        done = set(found) & set(wanted.values())
-        for written, _ in self.in_flight:
-            done |= written & set(ids)
+        done = found & indexes.keys()
+        for _, written, _ in self.in_flight:
+            done |= written & indexes.keys()
         return done
+
+    def forget_written(self, writer: Writer) -> None:
+        """Drop the in-flight batches the writer has committed: the database has them."""
+        while self.in_flight and self.in_flight[0][0] < writer.written:
+            self.in_flight.popleft()
 
     def batch(self, rows: list[SourceRow]) -> Checked:
         """Check a batch of rows: the good ones, with the source rows it spans."""
@@ -234,7 +254,10 @@ class _Run:
         if not good:
             return
         self.now = self.scratch.created_at = self.scratch.updated_at = timezone.now()
-        done = self.already_imported([external for _, external, _ in good])
+        if writer is not None and writer.threaded:
+            self.forget_written(writer)
+        indexes = {external: external_index(external) for _, external, _ in good}
+        done = self.already_imported(indexes)
         ready, probes, external_ids = [], [], set()
         for number, external, result in good:
             if external in done:
@@ -242,7 +265,7 @@ class _Run:
                 continue
             done.add(external)  # a repeat later in the source is the same record
             external_ids.add(external)
-            item, probe = self.prepare(number, result)
+            item, probe = self.prepare(number, result, (external, indexes[external]))
             ready.append(item)
             probes.append(probe)
         if not ready:
@@ -250,7 +273,7 @@ class _Run:
         pairs = import_duplicates.find(
             probes,
             facility_id=self.facility.pk,
-            in_flight=[c for _, candidates in self.in_flight for c in candidates],
+            in_flight=[c for _, _, candidates in self.in_flight for c in candidates],
         )
         for pair in pairs:
             self.problem(Problem(pair.row, "duplicate", pair.describe(), DUPLICATE))
@@ -259,12 +282,12 @@ class _Run:
         if writer is None:
             return
         batch = Batch(ready, pairs, f"import {source} rows {first}-{last}", self.now)
-        writer.submit(batch)
+        number = writer.submit(batch)
         if writer.threaded:
             pending = [
                 replace(p, key=("patient", pk)) for p, pk in zip(probes, batch.ids, strict=True)
             ]
-            self.in_flight.append((external_ids, pending))
+            self.in_flight.append((number, external_ids, pending))
 
 
 def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
@@ -328,12 +351,14 @@ def _writer(run: _Run) -> Writer:
 
 
 def _write_all(run: _Run, batches: Iterable[Checked], source: str, writer, on_progress) -> None:
-    analysed_at = 1
+    # Statistics are refreshed when the import has written as many patients as the
+    # table held when it started, then twice as many, and so on (after 1, 2, 4...
+    # batches into an empty table): a table already large needs no refresh at first.
+    analysed_at = max(1, Patient.objects.count() // BATCH_SIZE) if writer else 1
     try:
         for checked in batches:
             run.write(checked, source, writer)
             if writer and run.report.created >= analysed_at * BATCH_SIZE:
-                # Each time the import has doubled what it wrote (1, 2, 4... batches).
                 refresh_statistics(Patient, PatientIdentifier, PatientNameKey)
                 analysed_at *= 2
             if on_progress:

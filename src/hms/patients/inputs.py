@@ -17,6 +17,9 @@ from hms.patients.models import Patient, PatientIdentifier
 
 EARLIEST_BIRTH = dt.date(1880, 1, 1)
 NAME_MAX = 100
+# Once: Django builds a choices' list of values anew each time it is asked.
+SEXES = frozenset(Patient.Sex.values)
+MARITAL_STATUSES = frozenset(Patient.MaritalStatus.values)
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,11 @@ def validate(
         cleaned[name] = _text(getattr(data, name), name, required=name == "given_name")
     if not data.is_unknown and not cleaned["family_name"]:
         raise InvalidInput("This is required.", field="family_name", code=Code.INVALID_NAME)
-    if data.sex not in Patient.Sex.values:
+    if data.sex not in SEXES:
         raise InvalidInput(
             f"Choose one of {', '.join(Patient.Sex.values)}.", field="sex", code=Code.INVALID_FIELD
         )
-    if data.marital_status and data.marital_status not in Patient.MaritalStatus.values:
+    if data.marital_status and data.marital_status not in MARITAL_STATUSES:
         raise InvalidInput(
             "Unknown marital status.", field="marital_status", code=Code.INVALID_FIELD
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import jellyfish
+from django.db import connection
 
 from hms.patients import blocking
 from hms.patients.models import Patient, PatientIdentifier
@@ -109,7 +110,8 @@ class Match:
 
 
 def probe_for(patient: Patient, identifiers: Iterable[tuple[str, str]] = ()) -> Probe:
-    """A probe describing an existing record; `identifiers` are its (system, value_index)."""
+    """A probe describing an existing record (or an import's row, which has the same
+    name, sex, birth and phone attributes); `identifiers` are its (system, value_index)."""
     pairs = list(identifiers)
     return Probe(
         given_name=" ".join(p for p in (patient.given_name, patient.middle_name) if p),
@@ -282,6 +284,21 @@ def _name_key(given: list[str], family: list[str]) -> frozenset[str]:
     return frozenset((" ".join(given), " ".join(family)))
 
 
+def _identifiers_of(ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    found: dict[int, list[tuple[str, str]]] = {}
+    table = PatientIdentifier._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT patient_id, system, value_index FROM {table} "  # noqa: S608
+            f"WHERE patient_id IN ({marks})",
+            ids,
+        )
+        for patient_id, system, index in cursor.fetchall():
+            found.setdefault(patient_id, []).append((system, index))
+    return found
+
+
 def find_likely_duplicates(
     probe: Probe,
     *,
@@ -292,19 +309,14 @@ def find_likely_duplicates(
 ) -> list[Match]:
     """Active patients of the facility that may be the person described by `probe`,
     best first."""
-    ids = blocking.candidate_ids(probe, facility_id=facility_id)
-    ids.discard(exclude_id)
-    if not ids:
+    candidates = [
+        p for p in blocking.candidates(probe, facility_id=facility_id) if p.pk != exclude_id
+    ]
+    if not candidates:
         return []
     identifiers: dict[int, list[tuple[str, str]]] = {}
     if probe.identifier_indexes:
-        rows = PatientIdentifier.objects.filter(patient_id__in=ids).values_list(
-            "patient_id", "system", "value_index"
-        )
-        for patient_id, system, index in rows:
-            identifiers.setdefault(patient_id, []).append((system, index))
-    # Encrypted contact details are not needed to score; only the matches load them.
-    candidates = list(Patient.objects.filter(pk__in=ids).defer("phone", "email", "address"))
+        identifiers = _identifiers_of([p.pk for p in candidates])
     name = _name_key(tokens(probe.given_name), tokens(probe.family_name))
     same_name = sum(
         1 for p in candidates if _name_key(_given_tokens(p), tokens(p.family_name)) == name

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
 
 from hms.core import crypto
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility
+from hms.core.rows import Columns, fetch
 from hms.patients import mrn, name_index, search
 from hms.patients.inputs import identifier_key, normalise_phone
 from hms.patients.models import Patient, PatientIdentifier, TimelineEntry
@@ -74,14 +75,12 @@ def search_patients(
         sex=sex,
         birth_date=birth_date or typed.birth_date,
     )
-    if not include_inactive:
-        scoped = scoped.filter(status=Patient.Status.ACTIVE)
     if typed.number:
-        page = _by_number(scoped, typed, facility, scope, limit, offset)
+        page = _by_number(typed, facility, scope, limit, offset)
     elif typed.words:
-        page = _by_name(scoped, typed, scope, limit, offset)
+        page = _by_name(typed, scope, limit, offset)
     else:
-        page = _by_date_or_recent(scoped, scope, limit, offset)
+        page = _by_date_or_recent(scope, limit, offset)
     notice = " ".join([*typed.problems, page.notice])
     return SearchPage(page.results, page.has_more, notice.strip(), page.mistyped_mrn)
 
@@ -90,27 +89,39 @@ def _page(rows: list[Patient], limit: int, notice: str = "") -> SearchPage:
     return SearchPage(rows[:limit], len(rows) > limit, notice)
 
 
-def _load(scoped: QuerySet[Patient], ids: list[int]) -> list[Patient]:
-    # A result shows the phone (masked) but never the email or address: leaving them
-    # out spares two decryptions per patient listed.
-    found = scoped.defer("email", "address").in_bulk(ids)
+# A result shows the phone (masked) but never the email or address: leaving them out
+# spares two decryptions per patient listed.
+_LISTED = Columns(
+    Patient, [f.name for f in Patient._meta.concrete_fields if f.name not in ("email", "address")]
+)
+
+
+def _load(scope: name_index.Scope, ids: list[int]) -> list[Patient]:
+    """The records of `ids` within `scope`, in that order: one plain statement, as a
+    page of results is read on every key the clerk types."""
+    if not ids:
+        return []
+    where, params = scope.sql("p")
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT {_LISTED.select('p')} FROM {Patient._meta.db_table} p "  # noqa: S608
+        f"WHERE p.id IN ({marks}) AND {where}"
+    )
+    found = {patient.pk: patient for (patient,) in fetch(sql, [*ids, *params], _LISTED)}
     return [found[pk] for pk in ids if pk in found]
 
 
-def _by_date_or_recent(
-    scoped: QuerySet[Patient], scope: name_index.Scope, limit: int, offset: int
-) -> SearchPage:
+def _by_date_or_recent(scope: name_index.Scope, limit: int, offset: int) -> SearchPage:
     if scope.birth_date:
         ids = name_index.by_birth_date([], scope, limit + 1, offset)
-        return _page(_load(scoped, ids), limit)
-    return _page(_load(scoped, name_index.recent(scope, limit + 1, offset)), limit)
+        return _page(_load(scope, ids), limit)
+    return _page(_load(scope, name_index.recent(scope, limit + 1, offset)), limit)
 
 
 # --- names ---------------------------------------------------------------------------
 
 
 def _by_name(
-    scoped: QuerySet[Patient],
     typed: search.Query,
     scope: name_index.Scope,
     limit: int,
@@ -125,8 +136,8 @@ def _by_name(
     else:
         ids = _one_word(words[0], scope, offset + limit + 1)[offset:]
     if ids or offset:
-        return _page(_load(scoped, ids), limit)
-    return _alike(scoped, typed, scope, limit)
+        return _page(_load(scope, ids), limit)
+    return _alike(typed, scope, limit)
 
 
 def _many_words(
@@ -171,17 +182,15 @@ def _read_on(read: Callable[[int], tuple[list[int], bool]], wanted: int) -> list
         rows *= 2
 
 
-def _alike(
-    scoped: QuerySet[Patient], typed: search.Query, scope: name_index.Scope, limit: int
-) -> SearchPage:
+def _alike(typed: search.Query, scope: name_index.Scope, limit: int) -> SearchPage:
     """When no name matches by spelling: names that sound alike (both databases) or
     share most trigrams (PostgreSQL), closest first; one page only. With a birth date,
     the few patients born that day whose names come close."""
     if scope.birth_date:
-        born = _load(scoped, name_index.by_birth_date([], scope, BORN_SAME_DAY, 0))
+        born = _load(scope, name_index.by_birth_date([], scope, BORN_SAME_DAY, 0))
         rows = [p for p in born if search.similarity(typed.words, p.search_name) >= CLOSE]
     else:
-        rows = _load(scoped, name_index.alike(typed.words, scope))
+        rows = _load(scope, name_index.alike(typed.words, scope))
     rows.sort(key=lambda p: (-search.similarity(typed.words, p.search_name), p.search_name, p.pk))
     if not rows:
         return SearchPage([], False)
@@ -228,14 +237,49 @@ def _number_keys(text: str, facility: Facility, *, phone: bool = True) -> _Keys:
 
 
 def _identifier_holders(pairs: set[tuple[str, str]]) -> dict[int, set[str]]:
-    by_identifier = Q(pk__in=[])
-    for system, index in pairs:
-        by_identifier |= Q(system=system, value_index=index)
-    rows = PatientIdentifier.objects.filter(by_identifier).values_list("patient_id", "value_index")
+    # The blind index is keyed by system and value, so the index alone names the pair.
     held: dict[int, set[str]] = {}
-    for patient_id, index in rows[:NUMBER_MATCHES]:
+    if not pairs:
+        return held
+    rows = _rows(
+        f"SELECT patient_id, value_index FROM {PatientIdentifier._meta.db_table} "  # noqa: S608
+        f"WHERE value_index IN ({_marks(pairs)}) LIMIT {NUMBER_MATCHES}",
+        [index for _, index in pairs],
+    )
+    for patient_id, index in rows:
         held.setdefault(patient_id, set()).add(index)
     return held
+
+
+def _number_ids(facility: Facility, mrns: set[str], phones: set[str]) -> list[int]:
+    """Records with one of these MRNs (in the facility) or phones, each through its own
+    index; the scope is checked when they are loaded."""
+    table = Patient._meta.db_table
+    branches, params = [], []
+    if mrns:
+        branches.append(
+            f"SELECT id FROM {table} WHERE facility_id = %s AND mrn IN ({_marks(mrns)})"  # noqa: S608
+        )
+        params += [facility.pk, *mrns]
+    if phones:
+        branches.append(f"SELECT id FROM {table} WHERE phone_index IN ({_marks(phones)})")  # noqa: S608
+        params += list(phones)
+    if not branches:
+        return []
+    union = f"{' UNION '.join(branches)} LIMIT {NUMBER_MATCHES}"
+    return [pk for (pk,) in _rows(union, params)]
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    # Every number typed at the front desk runs these: plain statements, with values
+    # only ever passed as parameters.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _mistyped_mrn(typed: search.Query, facility: Facility, keys: _Keys) -> str:
@@ -254,7 +298,6 @@ def _mistyped_mrn(typed: search.Query, facility: Facility, keys: _Keys) -> str:
 
 
 def _by_number(
-    scoped: QuerySet[Patient],
     typed: search.Query,
     facility: Facility,
     scope: name_index.Scope,
@@ -268,19 +311,8 @@ def _by_number(
     whole = _number_keys(typed.text, facility, phone=not typed.words)
     number = _number_keys(typed.number, facility) if typed.words else whole
     held = _identifier_holders(whole.identifiers | number.identifiers)
-    if scope.sex:
-        scoped = scoped.filter(sex=scope.sex)
-    if scope.birth_date:
-        scoped = scoped.filter(birth_date=scope.birth_date)
-    # Each kind of number through its own index, then the scope on those few rows.
-    by_mrn = Patient.objects.filter(facility_id=facility.pk, mrn__in=whole.mrns | number.mrns)
-    by_phone = Patient.objects.filter(phone_index__in=whole.phones | number.phones)
-    ids = (
-        by_mrn.order_by()
-        .values_list("pk", flat=True)
-        .union(by_phone.order_by().values_list("pk", flat=True))
-    )
-    found = scoped.filter(pk__in=[*ids[:NUMBER_MATCHES], *held])
+    ids = _number_ids(facility, whole.mrns | number.mrns, whole.phones | number.phones)
+    found = _load(scope, list(dict.fromkeys([*ids, *held])))
     ranked = []
     for patient in found:
         rank = _number_rank(patient, whole, held) or _number_rank(patient, number, held)

@@ -16,7 +16,7 @@ from hms.audit.services import Action, record_event, record_events
 from hms.core import crypto
 from hms.core.bulk import Table
 from hms.core.errors import InvalidInput
-from hms.core.models import Facility
+from hms.core.models import Facility, keep_related
 from hms.core.sequences import next_number
 from hms.core.text import clean_text
 from hms.patients import matching, mrn, search
@@ -111,10 +111,10 @@ def reindex_name(patient: Patient, *, fresh: bool = False) -> None:
 
 def _replace_identifiers(
     patient: Patient, data: PatientInput, actor, *, fresh: bool = False
-) -> None:
+) -> list[PatientIdentifier]:
     if not fresh:
         patient.identifiers.all().delete()
-    PatientIdentifier.objects.bulk_create(
+    return PatientIdentifier.objects.bulk_create(
         PatientIdentifier(
             patient=patient,
             system=i.system,
@@ -127,10 +127,12 @@ def _replace_identifiers(
     )
 
 
-def _replace_contacts(patient: Patient, data: PatientInput, actor, *, fresh: bool = False) -> None:
+def _replace_contacts(
+    patient: Patient, data: PatientInput, actor, *, fresh: bool = False
+) -> list[PatientContact]:
     if not fresh:
         patient.contacts.all().delete()
-    PatientContact.objects.bulk_create(
+    return PatientContact.objects.bulk_create(
         PatientContact(patient=patient, created_by=actor, **asdict(c)) for c in data.contacts
     )
 
@@ -150,7 +152,8 @@ def register_patient(
     (409, with the ranked matches) unless `duplicate_override_reason` says why this is a
     different person; then the pairs go on the duplicates worklist. The MRN comes from
     the facility's sequence row, locked until commit, so two clerks never get one number.
-    Audits CREATE and adds "registered" to the timeline.
+    Audits CREATE and adds "registered" to the timeline. The record comes back holding
+    its identifiers and contacts as written, as if prefetched.
     """
     if not skip_permission_checks:
         account_policies.check_permission(actor, Perm.REGISTER_PATIENT, facility)
@@ -177,8 +180,11 @@ def register_patient(
         _apply(patient, data, birth_date, estimated)
         patient.save()
         reindex_name(patient, fresh=True)
-        _replace_identifiers(patient, data, user, fresh=True)
-        _replace_contacts(patient, data, user, fresh=True)
+        keep_related(
+            patient,
+            identifiers=_replace_identifiers(patient, data, user, fresh=True),
+            contacts=_replace_contacts(patient, data, user, fresh=True),
+        )
         for match in matches:
             _flag_pair(patient, match)
         summary = f"Registered with MRN {patient.mrn}"
@@ -202,6 +208,7 @@ def update_patient(
 
     Requires EDIT_PATIENT in the patient's facility; only active records can change.
     Lists the changed fields (not their values) on the timeline and in the audit trail.
+    The record comes back holding its new identifiers and contacts, as if prefetched.
     """
     check_patient_permission(actor, Perm.EDIT_PATIENT, patient)
     if not patient.is_active:
@@ -221,8 +228,11 @@ def update_patient(
         locked.save()
         if before["search_name"] != locked.search_name:
             reindex_name(locked)
-        _replace_identifiers(locked, data, user)
-        _replace_contacts(locked, data, user)
+        keep_related(
+            locked,
+            identifiers=_replace_identifiers(locked, data, user),
+            contacts=_replace_contacts(locked, data, user),
+        )
         changed = sorted(k for k, v in _snapshot(locked).items() if v != before[k])
         summary = "Changed: " + (", ".join(changed) or "identifiers or contacts")
         _timeline(locked, Kind.UPDATED, summary, user, detail={"fields": changed, "reason": reason})

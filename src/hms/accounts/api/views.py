@@ -13,13 +13,14 @@ from hms.accounts.api.permissions import SIGNED_IN
 from hms.accounts.models import ApiToken, User
 from hms.accounts.permissions import ROLE_CHOICES, Perm
 from hms.core.api.fields import PlainTextField
+from hms.core.api.serializers import Serializer
 from hms.core.models import Department
 
 
 class MeApi(APIView):
     required_permission = SIGNED_IN
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
         id = serializers.UUIDField(source="external_id")
         username = serializers.CharField()
         full_name = serializers.CharField(source="get_full_name")
@@ -43,7 +44,7 @@ class MeApi(APIView):
         return Response(self.OutputSerializer(request.user, context=context).data)
 
 
-class TokenOutputSerializer(serializers.Serializer):
+class TokenOutputSerializer(Serializer):
     id = serializers.UUIDField(source="external_id")
     name = serializers.CharField()
     prefix = serializers.CharField()
@@ -56,7 +57,7 @@ class TokenOutputSerializer(serializers.Serializer):
 class TokenListCreateApi(APIView):
     required_permission = Perm.USE_API_TOKENS
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         name = PlainTextField(max_length=100)
         expires_days = serializers.IntegerField(min_value=1, max_value=services.MAX_TOKEN_DAYS)
 
@@ -101,14 +102,14 @@ class TokenRevokeApi(APIView):
         return Response(TokenOutputSerializer(token).data)
 
 
-class DepartmentSerializer(serializers.Serializer):
+class DepartmentSerializer(Serializer):
     id = serializers.UUIDField(source="external_id")
     code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
 
 
-class FacilitySerializer(serializers.Serializer):
+class FacilitySerializer(Serializer):
     id = serializers.UUIDField(source="external_id")
     code = serializers.CharField()
     name = serializers.CharField()
@@ -140,7 +141,7 @@ class FacilityListApi(APIView):
         return Response(FacilitySerializer(facilities, many=True).data)
 
 
-class UserSerializer(serializers.Serializer):
+class UserSerializer(Serializer):
     id = serializers.UUIDField(source="external_id")
     username = serializers.CharField()
     first_name = serializers.CharField()
@@ -151,7 +152,7 @@ class UserSerializer(serializers.Serializer):
 class UserListCreateApi(APIView):
     required_permission = Perm.MANAGE_USERS
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         username = PlainTextField(max_length=150)
         password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
         roles = serializers.ListField(

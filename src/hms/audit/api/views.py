@@ -9,6 +9,7 @@ from hms.accounts.permissions import Perm
 from hms.audit import selectors
 from hms.audit.models import AuditEvent
 from hms.core.api.fields import PlainTextField
+from hms.core.api.serializers import Serializer
 
 
 class AuditEventListApi(APIView):
@@ -16,7 +17,7 @@ class AuditEventListApi(APIView):
 
     required_permission = Perm.VIEW_AUDIT
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(Serializer):
         username = PlainTextField(max_length=150, required=False, default="")
         patient_id = PlainTextField(max_length=64, required=False, default="")
         action = serializers.ChoiceField(

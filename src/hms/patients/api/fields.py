@@ -8,6 +8,8 @@ import re
 
 from rest_framework import serializers
 
+from hms.core.api.serializers import Serializer
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -47,7 +49,7 @@ class StrictDateField(serializers.DateField):
             self.fail("impossible", value=data)
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(Serializer):
     """Refuses keys it does not know, so a misspelt field is an error, not ignored."""
 
     def to_internal_value(self, data):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from hms.core.api.fields import PlainTextField
+from hms.core.api.serializers import Serializer
 from hms.patients import lookups
 from hms.patients.api.fields import (
     StrictBooleanField,
@@ -164,7 +165,7 @@ def mask_phone(phone: str) -> str:
     return phone[:4] + "•" * (len(phone) - 7) + phone[-3:]
 
 
-class PatientSummarySerializer(serializers.Serializer):
+class PatientSummarySerializer(Serializer):
     """A search result: enough to tell two patients apart, little else."""
 
     id = serializers.UUIDField(source="external_id")
@@ -192,13 +193,13 @@ class PatientSummarySerializer(serializers.Serializer):
         return mask_phone(patient.phone or "")
 
 
-class IdentifierOutputSerializer(serializers.Serializer):
+class IdentifierOutputSerializer(Serializer):
     system = serializers.CharField()
     value = serializers.CharField()
     assigner = serializers.CharField()
 
 
-class ContactOutputSerializer(serializers.Serializer):
+class ContactOutputSerializer(Serializer):
     name = serializers.CharField()
     relationship = serializers.CharField()
     phone = serializers.CharField()
@@ -226,13 +227,13 @@ class PatientDetailSerializer(PatientSummarySerializer):
     updated_at = serializers.DateTimeField()
 
 
-class MatchSerializer(serializers.Serializer):
+class MatchSerializer(Serializer):
     patient = PatientSummarySerializer()
     score = serializers.FloatField()
     reasons = serializers.ListField(child=serializers.CharField())
 
 
-class TimelineEntrySerializer(serializers.Serializer):
+class TimelineEntrySerializer(Serializer):
     kind = serializers.CharField()
     occurred_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
@@ -241,7 +242,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     detail = serializers.JSONField()
 
 
-class MergeSerializer(serializers.Serializer):
+class MergeSerializer(Serializer):
     id = serializers.UUIDField(source="external_id")
     survivor = serializers.UUIDField(source="survivor.external_id")
     merged = serializers.UUIDField(source="merged.external_id")

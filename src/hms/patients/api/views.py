@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
 from hms.core.api.fields import PlainTextField
+from hms.core.api.serializers import Serializer
 from hms.core.errors import InvalidInput
 from hms.patients import lookups, matching, merging, selectors, services
 from hms.patients.api import serializers as shapes
@@ -47,7 +48,7 @@ class PatientListCreateApi(PermissionByMethod, APIView):
         format = serializers.CharField(required=False)  # DRF's renderer switch
 
     @extend_schema_serializer(component_name="PatientSearchPage")
-    class PageSerializer(serializers.Serializer):
+    class PageSerializer(Serializer):
         results = shapes.PatientSummarySerializer(many=True)
         limit = serializers.IntegerField()
         offset = serializers.IntegerField()

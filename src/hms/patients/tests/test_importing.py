@@ -106,6 +106,7 @@ def test_imports_every_part_of_a_patient(facility):
     entry = patient.timeline.get()
     assert entry.kind == TimelineEntry.Kind.REGISTERED
     assert entry.summary == f"Imported with MRN {patient.mrn} (test.csv rows 2-2)"
+    assert entry.detail == {"import": "test.csv rows 2-2", "row": 2}
 
 
 def test_stored_contact_details_are_encrypted(facility):
@@ -303,6 +304,26 @@ def test_likely_duplicates_go_on_the_worklist_without_stopping(facility):
     problem = next(p for p in report.problems if p.severity == "duplicate")
     assert problem.row == 2
     assert problem.message.startswith(f"Possible duplicate of MRN {existing.mrn}")
+
+
+def test_a_different_national_id_counts_against_a_likely_duplicate(facility):
+    # given: a record with the same name and birth date as the rows, and an ID number
+    register_patient(
+        actor=None,
+        facility=facility,
+        data=person(1, identifiers=(IdentifierInput("national_id", "11111111"),)),
+        skip_permission_checks=True,
+    )
+    other = person(1, identifiers=(IdentifierInput("national_id", "22222222"),))
+
+    # when
+    different = run(facility, [SourceRow(2, "t:2", other)])
+    unknown = run(facility, [SourceRow(3, "t:3", person(1))])
+
+    # then: the row with another ID number is not likely the record; the row without
+    # one is likely either of the two
+    assert (different.created, different.duplicates) == (1, 0)
+    assert (unknown.created, unknown.duplicates) == (1, 2)
 
 
 def test_duplicates_inside_one_file_across_batches(facility):
@@ -592,6 +613,24 @@ def test_clerks_registering_at_once_never_share_an_mrn():
     assert errors == []
     serials = sorted(int(m[-9:-1]) for m in Patient.objects.values_list("mrn", flat=True))
     assert serials == list(range(1, 41))
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_duplicates_across_batches_the_writer_thread_has_not_committed():
+    # given: the same person in the first and in the third batch
+    facility = Facility.objects.create(name="Riverside", code="RGH")
+    first = person(1, given_name="Otieno", family_name="Ochieng", sex="male")
+    again = person(1, given_name="Otieno", family_name="Ochieng", sex="male")
+    source = [SourceRow(1, "t:1", first), *rows(3, start=5), SourceRow(9, "t:9", again)]
+
+    # when
+    report = run(facility, source, batch_size=2)
+
+    # then
+    assert (report.created, report.duplicates) == (5, 1)
+    pair = DuplicateCandidate.objects.get()
+    assert {pair.patient.given_name, pair.other.given_name} == {"Otieno"}
 
 
 @needs_postgres

@@ -234,10 +234,12 @@ def test_each_blocking_key_alone_finds_the_record(facility, other_facility, key)
     }
 
     # when
-    found = blocking.candidate_ids(probes[key], facility_id=facility.pk)
+    found = blocking.candidates(probes[key], facility_id=facility.pk)
 
-    # then: only the facility's active record
-    assert found == {record.pk}
+    # then: only the facility's active record, with what the matcher scores
+    assert [p.pk for p in found] == [record.pk]
+    assert found[0].family_name == record.family_name
+    assert found[0].birth_date == record.birth_date
 
 
 @pytest.mark.django_db
@@ -245,8 +247,6 @@ def test_a_probe_without_keys_meets_no_one(facility):
     register(facility)
 
     assert (
-        blocking.candidate_ids(
-            Probe(given_name="", family_name="", sex=""), facility_id=facility.pk
-        )
-        == set()
+        blocking.candidates(Probe(given_name="", family_name="", sex=""), facility_id=facility.pk)
+        == []
     )

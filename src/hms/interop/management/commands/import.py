@@ -11,7 +11,10 @@ imported, likely duplicates reported and put on the worklist.
 from __future__ import annotations
 
 import csv
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -47,7 +50,7 @@ class Command(BaseCommand):
             each.add_argument("--batch-size", type=int, default=1000)
 
     def handle(self, *args, **options):
-        with context.bound(context.RequestContext(channel="cli")):
+        with context.bound(context.RequestContext(channel="cli")), _fewer_collections():
             facility = facility_for_cli(options["facility"])
             context.update(facility_code=facility.code)
             if options["source"] == "patients":
@@ -138,6 +141,22 @@ class Command(BaseCommand):
         if report.duplicates:
             where = "" if report.dry_run else " and put on the duplicates worklist"
             out(f"{report.duplicates} possible duplicate(s) reported{where}.")
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cycle collector, as configured by default, walks every object the
+    import holds (Django's, the name caches, the batches in flight) again and again: a
+    third of a large import's time. What exists before the import is set aside
+    (frozen), and the collector runs less often while the command runs."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 class _Printer:

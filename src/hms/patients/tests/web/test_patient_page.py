@@ -229,6 +229,7 @@ def test_an_estimated_age_survives_an_edit(clerk, register):
 def test_clearing_an_identifier_removes_it(clerk, amina):
     clerk.post(page("patient-edit", amina), edit_form(amina, **{"identifiers-0-value": ""}))
 
+    amina.refresh_from_db()
     assert amina.identifiers.count() == 0
 
 
