@@ -130,6 +130,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "hms.core.sqlite"  # writers queue on a lock file
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # as for Django's own SQLite engine
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and the one writer proceed together; IMMEDIATE takes the
         # write lock when a transaction starts, so two writers queue instead of

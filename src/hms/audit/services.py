@@ -12,6 +12,7 @@ from django.utils import timezone
 from hms.audit.models import GENESIS_HASH, AuditEvent, ChainHead
 from hms.core import context
 from hms.core.bulk import Table
+from hms.core.models import mark_saved
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
@@ -146,8 +147,7 @@ def _append(user: Any, username: str, items: list[dict[str, str]]) -> list[Audit
             last_id, last_hash = event.id, event.hash
             events.append(event)
         _insert(events)
-        for event in events:
-            event._state.adding, event._state.db = False, connection.alias
+        mark_saved(*events)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {_HEAD} SET last_id = %s, last_hash = %s WHERE id = 1",  # noqa: S608

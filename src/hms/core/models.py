@@ -8,7 +8,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 
 from hms.core.text import validate_single_line
 
@@ -130,6 +130,13 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}={self.last_value}"
+
+
+def mark_saved(*instances: models.Model) -> None:
+    """Mark instances written by plain SQL as saved, as the ORM's save would."""
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = connection.alias
 
 
 def keep_related(instance: models.Model, **children: list[models.Model]) -> None:

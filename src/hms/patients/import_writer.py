@@ -14,60 +14,18 @@ import datetime as dt
 import json
 import queue
 import threading
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 
 from hms.audit.services import Action, record_event
-from hms.core.bulk import Table, reserve_ids
+from hms.core.bulk import reserve_ids
 from hms.core.sequences import next_numbers
 from hms.patients import mrn
 from hms.patients.import_duplicates import Pair
-from hms.patients.models import (
-    DuplicateCandidate,
-    Patient,
-    PatientContact,
-    PatientIdentifier,
-    TimelineEntry,
-)
-from hms.patients.services import NAME_KEYS
-
-# id and mrn first: they are filled in when the batch is written.
-PATIENT_COLUMNS = [
-    "id",
-    "mrn",
-    *(f.attname for f in Patient._meta.concrete_fields if f.attname not in ("id", "mrn")),
-]
-PATIENTS = Table(Patient, PATIENT_COLUMNS)
-_STAMPED = ["external_id", "created_at", "updated_at", "created_by_id", "updated_by_id"]
-IDENTIFIERS = Table(
-    PatientIdentifier, ["patient_id", *_STAMPED, "system", "value", "value_index", "assigner"]
-)
-CONTACTS = Table(
-    PatientContact, ["patient_id", *_STAMPED, "name", "relationship", "phone", "is_emergency"]
-)
-TIMELINE = Table(
-    TimelineEntry,
-    ["patient_id", "kind", "occurred_at", "recorded_at", "actor_id", "summary", "detail", "source"],
-)
-
-
-@dataclass(frozen=True)
-class ReadyRow:
-    """A valid row, converted to database values outside the writing transaction."""
-
-    number: int
-    patient: tuple  # PATIENT_COLUMNS; id and mrn are placeholders
-    identifiers: list[tuple]  # IDENTIFIERS columns; patient_id a placeholder
-    contacts: list[tuple]
-    name_keys: set[str]
-
-
-def stamp(user_id: int | None, now) -> tuple:
-    """The BaseModel columns of a new child row."""
-    return (uuid.uuid4(), now, now, user_id, user_id)
+from hms.patients.models import DuplicateCandidate, Patient
+from hms.patients.writing import ReadyRow, insert, insert_registered
 
 
 @dataclass
@@ -90,26 +48,16 @@ def write_batch(batch: Batch, *, facility, actor, user_id) -> None:
         serials = next_numbers(f"mrn:{facility.code}", count)
         mrns = [mrn.format_mrn(facility.mrn_prefix, serial) for serial in serials]
         rows = list(zip(ids, mrns, batch.rows, strict=True))
-        PATIENTS.insert((pk, number, *r.patient[2:]) for pk, number, r in rows)
-        IDENTIFIERS.insert((pk, *v[1:]) for pk, _, r in rows for v in r.identifiers)
-        CONTACTS.insert((pk, *v[1:]) for pk, _, r in rows for v in r.contacts)
-        NAME_KEYS.insert_in_order((key, pk) for pk, _, r in rows for key in r.name_keys)
+        insert(rows)
         where = batch.reason.removeprefix("import ")
-        # What every entry of the batch shares, converted once; the detail is written
-        # as the JSON text the field would store.
-        shared = TIMELINE.convert(
-            (None, TimelineEntry.Kind.REGISTERED, batch.now, batch.now, user_id, "", {}, "")
-        )
         detail = f'{{"import": {json.dumps(where)}, "row": '
-        TIMELINE.insert(
+        insert_registered(
             (
-                pk,
-                *shared[1:5],
-                f"Imported with MRN {number} ({where})"[:300],
-                f"{detail}{r.number}}}",
-                shared[7],
-            )
-            for pk, number, r in rows
+                (pk, f"Imported with MRN {number} ({where})", f"{detail}{r.number}}}")
+                for pk, number, r in rows
+            ),
+            at=batch.now,
+            user_id=user_id,
         )
         if batch.pairs:
             pk_of_row = {r.number: pk for pk, _, r in rows}

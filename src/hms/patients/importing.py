@@ -39,19 +39,18 @@ from hms.core.bulk import any_of, refresh_statistics
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility
 from hms.patients import import_duplicates, search
-from hms.patients.import_writer import (
+from hms.patients.import_writer import Batch, Writer
+from hms.patients.inputs import IdentifierInput, PatientInput, identifier_key, validate
+from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
+from hms.patients.services import _apply
+from hms.patients.writing import (
     CONTACTS,
     IDENTIFIERS,
     PATIENT_COLUMNS,
     PATIENTS,
-    Batch,
     ReadyRow,
-    Writer,
     stamp,
 )
-from hms.patients.inputs import IdentifierInput, PatientInput, identifier_key, validate
-from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
-from hms.patients.services import _apply
 
 EXTERNAL = PatientIdentifier.System.EXTERNAL
 PATIENT_TABLE, IDENTIFIER_TABLE = Patient._meta.db_table, PatientIdentifier._meta.db_table

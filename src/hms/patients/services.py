@@ -14,12 +14,12 @@ from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event, record_events
 from hms.core import crypto
-from hms.core.bulk import Table
+from hms.core.bulk import reserve_ids
 from hms.core.errors import InvalidInput
-from hms.core.models import Facility, keep_related
+from hms.core.models import Facility, keep_related, mark_saved
 from hms.core.sequences import next_number
 from hms.core.text import clean_text
-from hms.patients import matching, mrn, search
+from hms.patients import matching, mrn, search, writing
 from hms.patients.errors import PatientErrorCode as Code
 from hms.patients.errors import PossibleDuplicates
 from hms.patients.inputs import PatientInput, identifier_key, validate
@@ -97,24 +97,25 @@ def _apply(
     )
 
 
-NAME_KEYS = Table(PatientNameKey, ["key", "patient_id"])
-
-
-def reindex_name(patient: Patient, *, fresh: bool = False) -> None:
-    # A record saved a moment ago has no rows to clear: `fresh` saves the DELETE.
-    if not fresh:
-        PatientNameKey.objects.filter(patient=patient).delete()
+def reindex_name(patient: Patient) -> None:
+    PatientNameKey.objects.filter(patient=patient).delete()
     # Two dozen rows per patient: written as plain rows, since building a model object
     # per key costs more than storing it.
-    NAME_KEYS.insert((key, patient.pk) for key in search.name_keys(patient.search_name))
+    writing.NAME_KEYS.insert((key, patient.pk) for key in search.name_keys(patient.search_name))
 
 
-def _replace_identifiers(
-    patient: Patient, data: PatientInput, actor, *, fresh: bool = False
-) -> list[PatientIdentifier]:
-    if not fresh:
-        patient.identifiers.all().delete()
-    return PatientIdentifier.objects.bulk_create(
+def _replace_identifiers(patient: Patient, data: PatientInput, actor) -> list[PatientIdentifier]:
+    patient.identifiers.all().delete()
+    return PatientIdentifier.objects.bulk_create(_identifiers(patient, data, actor))
+
+
+def _replace_contacts(patient: Patient, data: PatientInput, actor) -> list[PatientContact]:
+    patient.contacts.all().delete()
+    return PatientContact.objects.bulk_create(_contacts(patient, data, actor))
+
+
+def _identifiers(patient: Patient, data: PatientInput, actor) -> list[PatientIdentifier]:
+    return [
         PatientIdentifier(
             patient=patient,
             system=i.system,
@@ -122,19 +123,26 @@ def _replace_identifiers(
             assigner=i.assigner,
             value_index=crypto.blind_index(identifier_key(i.system, i.value), kind="identifier"),
             created_by=actor,
+            updated_by=actor,
+            created_at=patient.updated_at,
+            updated_at=patient.updated_at,
         )
         for i in data.identifiers
-    )
+    ]
 
 
-def _replace_contacts(
-    patient: Patient, data: PatientInput, actor, *, fresh: bool = False
-) -> list[PatientContact]:
-    if not fresh:
-        patient.contacts.all().delete()
-    return PatientContact.objects.bulk_create(
-        PatientContact(patient=patient, created_by=actor, **asdict(c)) for c in data.contacts
-    )
+def _contacts(patient: Patient, data: PatientInput, actor) -> list[PatientContact]:
+    return [
+        PatientContact(
+            patient=patient,
+            created_by=actor,
+            updated_by=actor,
+            created_at=patient.updated_at,
+            updated_at=patient.updated_at,
+            **asdict(c),
+        )
+        for c in data.contacts
+    ]
 
 
 def register_patient(
@@ -169,28 +177,28 @@ def register_patient(
         if matches and not override:
             raise PossibleDuplicates(matches)
     user = _user(actor)
+    now = timezone.now()
+    patient = Patient(
+        facility=facility, created_by=user, updated_by=user, created_at=now, updated_at=now
+    )
+    _apply(patient, data, birth_date, estimated)
+    identifiers = _identifiers(patient, data, user)
+    contacts = _contacts(patient, data, user)
+    # Encrypted and converted before the transaction: clerks registering at once wait
+    # on the MRN sequence lock for as long as it lasts.
+    row = writing.ready(patient, identifiers, contacts)
     with transaction.atomic():
-        serial = next_number(f"mrn:{facility.code}")
-        patient = Patient(
-            facility=facility,
-            mrn=mrn.format_mrn(facility.mrn_prefix, serial),
-            created_by=user,
-            updated_by=user,
-        )
-        _apply(patient, data, birth_date, estimated)
-        patient.save()
-        reindex_name(patient, fresh=True)
-        keep_related(
-            patient,
-            identifiers=_replace_identifiers(patient, data, user, fresh=True),
-            contacts=_replace_contacts(patient, data, user, fresh=True),
-        )
-        for match in matches:
-            _flag_pair(patient, match)
+        patient.pk = reserve_ids(Patient, 1)[0]
+        patient.mrn = mrn.format_mrn(facility.mrn_prefix, next_number(f"mrn:{facility.code}"))
+        writing.insert([(patient.pk, patient.mrn, row)])
         summary = f"Registered with MRN {patient.mrn}"
         if override:
             summary += f"; possible duplicate overridden: {override}"
-        _timeline(patient, Kind.REGISTERED, summary, user)
+        writing.insert_registered(
+            [(patient.pk, summary, "{}")], at=now, user_id=user.pk if user else None
+        )
+        for match in matches:
+            _flag_pair(patient, match)
         record_event(
             action=Action.CREATE,
             actor=actor,
@@ -198,6 +206,11 @@ def register_patient(
             patient_id=str(patient.external_id),
             reason=override[:300],
         )
+    for child in (*identifiers, *contacts):
+        child.patient_id = patient.pk
+    mark_saved(patient, *identifiers, *contacts)
+    # The children's own ids are not read back: nothing shown of them needs one.
+    keep_related(patient, identifiers=identifiers, contacts=contacts)
     return patient
 
 
