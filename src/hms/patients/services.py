@@ -14,7 +14,7 @@ from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event, record_events
 from hms.core import crypto
-from hms.core.bulk import reserve_ids
+from hms.core.bulk import pipelined, reserve_ids
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility, keep_related, mark_saved
 from hms.core.sequences import next_number
@@ -190,13 +190,14 @@ def register_patient(
     with transaction.atomic():
         patient.pk = reserve_ids(Patient, 1)[0]
         patient.mrn = mrn.format_mrn(facility.mrn_prefix, next_number(f"mrn:{facility.code}"))
-        writing.insert([(patient.pk, patient.mrn, row)])
         summary = f"Registered with MRN {patient.mrn}"
         if override:
             summary += f"; possible duplicate overridden: {override}"
-        writing.insert_registered(
-            [(patient.pk, summary, "{}")], at=now, user_id=user.pk if user else None
-        )
+        with pipelined():
+            writing.insert([(patient.pk, patient.mrn, row)])
+            writing.insert_registered(
+                [(patient.pk, summary, "{}")], at=now, user_id=user.pk if user else None
+            )
         for match in matches:
             _flag_pair(patient, match)
         record_event(
