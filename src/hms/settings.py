@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "hms.accounts",
     "hms.audit",
     "hms.patients",
+    "hms.staff",
+    "hms.scheduling",
     "hms.interop",
     "hms.interop.fhir",
     "hms.web",

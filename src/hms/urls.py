@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("hms.accounts.api.urls")),
     path("", include("hms.audit.api.urls")),
     path("", include("hms.patients.api.urls")),
+    path("", include("hms.scheduling.api.urls")),
     re_path(r"^(?P<path>.*)$", api_not_found, name="api-not-found"),
 ]
 

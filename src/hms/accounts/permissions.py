@@ -25,6 +25,11 @@ class Perm(StrEnum):
     LOG_PATIENT_CONTACT = "patients.log_contact"
     MERGE_PATIENTS = "patients.merge_patients"
     IMPORT_PATIENTS = "patients.import_patients"
+    MANAGE_STAFF_DIRECTORY = "staff.manage_directory"
+    VIEW_SCHEDULE = "scheduling.view_schedule"
+    BOOK_APPOINTMENT = "scheduling.book_appointment"
+    BOOK_EMERGENCY_SLOT = "scheduling.book_emergency_slot"
+    MANAGE_SCHEDULES = "scheduling.manage_schedules"
 
 
 class RoleCode(StrEnum):
@@ -51,11 +56,16 @@ class RoleDefinition:
 
 _STAFF = frozenset({Perm.VIEW_FACILITY, Perm.USE_API_TOKENS})
 _SEES_PATIENTS = _STAFF | {Perm.VIEW_PATIENT}
-_FRONT_DESK = _SEES_PATIENTS | {
-    Perm.REGISTER_PATIENT,
-    Perm.EDIT_PATIENT,
-    Perm.LOG_PATIENT_CONTACT,
-}
+_BOOKS = frozenset({Perm.VIEW_SCHEDULE, Perm.BOOK_APPOINTMENT})
+_FRONT_DESK = (
+    _SEES_PATIENTS
+    | _BOOKS
+    | {
+        Perm.REGISTER_PATIENT,
+        Perm.EDIT_PATIENT,
+        Perm.LOG_PATIENT_CONTACT,
+    }
+)
 _RECORDS = _FRONT_DESK | {Perm.MERGE_PATIENTS, Perm.IMPORT_PATIENTS}
 
 ROLES: dict[RoleCode, RoleDefinition] = {
@@ -64,14 +74,26 @@ ROLES: dict[RoleCode, RoleDefinition] = {
         RoleDefinition(
             RoleCode.ADMIN,
             "Administrator",
-            _RECORDS | {Perm.MANAGE_FACILITY, Perm.MANAGE_USERS, Perm.VERIFY_AUDIT},
+            _RECORDS
+            | {
+                Perm.MANAGE_FACILITY,
+                Perm.MANAGE_USERS,
+                Perm.VERIFY_AUDIT,
+                Perm.MANAGE_STAFF_DIRECTORY,
+                Perm.MANAGE_SCHEDULES,
+                Perm.BOOK_EMERGENCY_SLOT,
+            },
             True,
         ),
         RoleDefinition(RoleCode.RECEPTIONIST, "Receptionist", _FRONT_DESK, False),
-        # Nurses register the unknown patient brought into emergency.
-        RoleDefinition(RoleCode.NURSE, "Nurse", _FRONT_DESK, False),
+        # Nurses register the unknown patient brought into emergency, and give out the
+        # slots held back for emergencies.
+        RoleDefinition(RoleCode.NURSE, "Nurse", _FRONT_DESK | {Perm.BOOK_EMERGENCY_SLOT}, False),
         RoleDefinition(
-            RoleCode.DOCTOR, "Doctor", _SEES_PATIENTS | {Perm.LOG_PATIENT_CONTACT}, True
+            RoleCode.DOCTOR,
+            "Doctor",
+            _SEES_PATIENTS | _BOOKS | {Perm.LOG_PATIENT_CONTACT, Perm.BOOK_EMERGENCY_SLOT},
+            True,
         ),
         RoleDefinition(RoleCode.PHARMACIST, "Pharmacist", _SEES_PATIENTS, True),
         RoleDefinition(RoleCode.LAB_TECHNICIAN, "Laboratory technician", _SEES_PATIENTS, False),

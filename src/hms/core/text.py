@@ -11,6 +11,8 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 
+from hms.core.errors import InvalidInput
+
 _ALLOWED_MULTILINE = {"\n", "\r", "\t", "\u2028", "\u2029"}
 # Bidi embeddings and overrides make text display in another order than it is stored
 # (a name that reads differently on screen and in the database: "Trojan Source").
@@ -39,3 +41,19 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
 
 def validate_single_line(value: str) -> None:
     clean_text(value)
+
+
+def reason_text(value: object, field: str, *, required: bool = False, limit: int = 300) -> str:
+    """A service's free-text argument (a reason, a note): cleaned, or InvalidInput
+    naming `field`."""
+    if not isinstance(value, str):
+        raise InvalidInput("Must be text.", field=field)
+    try:
+        value = clean_text(value)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], field=field) from exc
+    if len(value) > limit:
+        raise InvalidInput(f"At most {limit} characters.", field=field)
+    if required and not value:
+        raise InvalidInput("Give a reason.", field=field)
+    return value

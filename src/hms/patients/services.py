@@ -18,7 +18,7 @@ from hms.core.bulk import pipelined, reserve_ids
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility, keep_related, mark_saved
 from hms.core.sequences import next_number
-from hms.core.text import clean_text
+from hms.core.text import reason_text
 from hms.patients import matching, mrn, search, writing
 from hms.patients.errors import PatientErrorCode as Code
 from hms.patients.errors import PossibleDuplicates
@@ -285,15 +285,7 @@ def _snapshot(patient: Patient) -> dict[str, Any]:
 
 
 def _reason(text: str, field: str) -> str:
-    if not isinstance(text, str):
-        raise InvalidInput("Must be text.", field=field)
-    try:
-        text = clean_text(text)
-    except Exception as exc:  # ValidationError; message names the character
-        raise InvalidInput(str(getattr(exc, "messages", [exc])[0]), field=field) from exc
-    if len(text) > 300:
-        raise InvalidInput("At most 300 characters.", field=field)
-    return text
+    return reason_text(text, field)
 
 
 def _flag_pair(patient: Patient, match: matching.Match) -> None:

@@ -1,6 +1,16 @@
+"""Serializer fields shared by every API. Those named Strict take JSON as typed: DRF's
+own coerce "1" to True and "12" to 12, which lets a client's type bug store something
+it never meant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from hms.core.api.serializers import Serializer
 from hms.core.text import clean_text
 
 
@@ -19,3 +29,53 @@ class PlainTextField(serializers.CharField):
             return clean_text(value, multiline=self.multiline)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Must be a whole number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictDateField(serializers.DateField):
+    """YYYY-MM-DD only, and a day that exists: 2023-02-30 is refused as not a date
+    rather than as a wrong format."""
+
+    default_error_messages = {
+        "invalid": "Use a date written YYYY-MM-DD.",
+        "impossible": "{value} is not a date that exists.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _ISO_DATE.match(data):
+            self.fail("invalid")
+        try:
+            return dt.date.fromisoformat(data)
+        except ValueError:
+            self.fail("impossible", value=data)
+
+
+class StrictSerializer(Serializer):
+    """Refuses keys it does not know, so a misspelt field is an error, not ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
+        return super().to_internal_value(data)

@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
+from hms.core.api.fields import StrictSerializer
 from hms.core.views import private_file
 from hms.patients import lookups, photos
-from hms.patients.api.fields import StrictSerializer
 from hms.patients.models import PatientPhoto
 
 REFUSED = OpenApiResponse(

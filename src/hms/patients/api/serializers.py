@@ -10,15 +10,15 @@ from dataclasses import replace
 from django.utils import timezone
 from rest_framework import serializers
 
-from hms.core.api.fields import PlainTextField
-from hms.core.api.serializers import Serializer
-from hms.patients import lookups
-from hms.patients.api.fields import (
+from hms.core.api.fields import (
+    PlainTextField,
     StrictBooleanField,
     StrictDateField,
     StrictIntegerField,
     StrictSerializer,
 )
+from hms.core.api.serializers import Serializer
+from hms.patients import lookups
 from hms.patients.inputs import KNOWN_SYSTEMS, ContactInput, IdentifierInput, PatientInput
 from hms.patients.models import Patient
 

@@ -13,12 +13,11 @@ from rest_framework.views import APIView
 
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
-from hms.core.api.fields import PlainTextField
+from hms.core.api.fields import PlainTextField, StrictDateField, StrictSerializer
 from hms.core.api.serializers import Serializer
 from hms.core.errors import InvalidInput
 from hms.patients import lookups, matching, merging, selectors, services
 from hms.patients.api import serializers as shapes
-from hms.patients.api.fields import StrictDateField, StrictSerializer
 from hms.patients.errors import PatientErrorCode, PossibleDuplicates
 from hms.patients.models import Patient, TimelineEntry
 

@@ -46,6 +46,8 @@ REGISTERS_PATIENTS = frozenset(
     {ADMIN, RoleCode.RECEPTIONIST.value, RoleCode.NURSE.value, RoleCode.WARD_MANAGER.value}
 )
 MERGES_PATIENTS = frozenset({ADMIN, RoleCode.WARD_MANAGER.value})
+# Seeing schedules and booking: the front desk, nurses, doctors and records staff.
+BOOKS = REGISTERS_PATIENTS | {RoleCode.DOCTOR.value}
 
 PAGE = "page"  # session sign-in, HTML; anonymous visitors are sent to sign in
 API = "api"  # bearer token, JSON (REST) or FHIR JSON; anonymous callers get 401
@@ -153,6 +155,11 @@ URL_TABLE: dict[str, Row] = {
     "patient-photo": api(SEES_PATIENTS),  # GET the JPEG; PUT and DELETE need EDIT_PATIENT
     "patient-merge": api(MERGES_PATIENTS, ok=405),
     "patient-merge-undo": api(MERGES_PATIENTS, ok=405),
+    # Scheduling over REST; cancel and reschedule are POST only.
+    "slot-list": api(BOOKS),
+    "appointment-list": api(BOOKS),
+    "appointment-cancel": api(BOOKS, ok=405),
+    "appointment-reschedule": api(BOOKS, ok=405),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),

@@ -1,0 +1,40 @@
+"""Shapes of the scheduling API: slots offered, appointments booked."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from hms.core.api.serializers import Serializer
+
+
+class PractitionerRefSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    name = serializers.CharField(source="display_name")
+
+
+class SlotSerializer(Serializer):
+    id = serializers.IntegerField()
+    practitioner = PractitionerRefSerializer()
+    room = serializers.CharField(source="room.name", default="")
+    start = serializers.DateTimeField(source="starts_at")
+    end = serializers.DateTimeField(source="ends_at")
+    capacity = serializers.IntegerField()
+    booked = serializers.IntegerField()
+    is_emergency = serializers.BooleanField()
+
+
+class AppointmentSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    patient = serializers.UUIDField(source="patient.external_id")
+    practitioner = PractitionerRefSerializer()
+    room = serializers.CharField(source="room.name", default="")
+    slot = serializers.IntegerField(source="slot_id")
+    start = serializers.DateTimeField(source="starts_at")
+    end = serializers.DateTimeField(source="ends_at")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    cancel_reason = serializers.CharField()
+    rescheduled_from = serializers.UUIDField(
+        source="rescheduled_from.external_id", default=None, allow_null=True
+    )

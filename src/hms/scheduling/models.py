@@ -1,0 +1,227 @@
+"""Practitioners' availability and the appointments booked against it.
+
+A `Schedule` is a weekly session (Mondays 08:00-12:00 in room 3, 15-minute slots, from a
+date until another). `Slot` rows are materialised from schedules some weeks ahead, so
+booking is one conditional update of one row (`booked < capacity`), which the database
+serialises: two clerks can never fill a slot past its capacity. `ScheduleBlock` takes
+time away (leave, a holiday, a theatre day) and the slots in it stop being offered.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from hms.core.models import BaseModel, Department, Facility, code_validator
+from hms.core.text import validate_single_line
+from hms.patients.models import Patient
+from hms.staff.models import Practitioner
+
+
+class Room(BaseModel):
+    """A consulting room or other bookable place."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(max_length=20, validators=[code_validator])
+    name = models.CharField(max_length=120, validators=[validate_single_line])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="room_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppointmentKind(models.TextChoices):
+    NEW = "new", "New patient"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    PROCEDURE = "procedure", "Procedure"
+    TELEPHONE = "telephone", "Telephone"
+
+
+class Schedule(BaseModel):
+    """A practitioner's weekly session. Times are the facility's wall-clock times."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="schedules"
+    )
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="schedules"
+    )
+    kind = models.CharField(
+        max_length=20, choices=AppointmentKind.choices, default=AppointmentKind.NEW
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+    slot_minutes = models.PositiveSmallIntegerField()
+    # Patients per slot: 1, or more where the session allows overbooking.
+    capacity = models.PositiveSmallIntegerField(default=1)
+    # The session's last slots are kept for emergencies: only staff who may book
+    # emergency slots can fill them.
+    emergency_slots = models.PositiveSmallIntegerField(default=0)
+    # Breaks inside the session, as [["10:30", "10:45"]] in wall-clock time.
+    breaks = models.JSONField(default=list, blank=True)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)  # inclusive; none: open-ended
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="schedule_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=1) & Q(slot_minutes__lte=480),
+                name="schedule_slot_length",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="schedule_capacity"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="schedule_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} {self.get_weekday_display()} {self.starts_at:%H:%M}"
+
+
+class ScheduleBlock(BaseModel):
+    """Time taken away from a practitioner or a room, with the reason."""
+
+    class Kind(models.TextChoices):
+        LEAVE = "leave", "Leave"
+        HOLIDAY = "holiday", "Public holiday"
+        THEATRE = "theatre", "Theatre day"
+        BLOCKED = "blocked", "Blocked"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
+    )
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, validators=[validate_single_line])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="block_ends_after_start"
+            ),
+        ]
+
+
+class Slot(models.Model):
+    """A bookable interval of a schedule. `booked` counts live appointments; the
+    database refuses more than `capacity`."""
+
+    id = models.BigAutoField(primary_key=True)
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="slots")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField()
+    booked = models.PositiveSmallIntegerField(default=0)
+    is_emergency = models.BooleanField(default=False)
+    # Set while a block covers the slot; a blocked slot is not offered or booked.
+    blocked_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practitioner", "starts_at"], name="slot_practitioner_start_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="slot_not_overbooked"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"
+            ),
+        ]
+        indexes = [
+            # "The next free slots": open slots in time order.
+            models.Index(
+                fields=["starts_at", "practitioner"],
+                condition=Q(booked__lt=F("capacity"), blocked_reason=""),
+                name="slot_open_by_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_free(self) -> bool:
+        return self.booked < self.capacity and not self.blocked_reason
+
+
+class Appointment(BaseModel):
+    class Status(models.TextChoices):
+        # FHIR Appointment.status
+        BOOKED = "booked", "Booked"
+        ARRIVED = "arrived", "Checked in"
+        FULFILLED = "fulfilled", "Seen"
+        CANCELLED = "cancelled", "Cancelled"
+        NOSHOW = "noshow", "Did not attend"
+
+    LIVE = (Status.BOOKED, Status.ARRIVED)  # holding their slot
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    # Why the patient comes, for the clinic's eyes only: never put in a message.
+    reason = models.CharField(max_length=300, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    rescheduled_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            # One live booking of a patient per slot.
+            models.UniqueConstraint(
+                fields=["patient", "slot"],
+                condition=Q(status__in=["booked", "arrived"]),
+                name="appointment_patient_slot_live_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["practitioner", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"

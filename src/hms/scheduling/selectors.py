@@ -1,0 +1,93 @@
+"""Reads of schedules, slots and appointments that pages and APIs share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from hms.accounts import policies
+from hms.accounts.permissions import Perm
+from hms.core.models import Facility
+from hms.scheduling import times
+from hms.scheduling.models import Appointment, Slot
+
+
+def open_slots(facility: Facility) -> QuerySet[Slot]:
+    """Slots of the facility's active practitioners that can still be booked."""
+    return Slot.objects.filter(
+        schedule__facility=facility,
+        schedule__is_active=True,
+        practitioner__is_active=True,
+        booked__lt=F("capacity"),
+        blocked_reason="",
+    )
+
+
+def next_free_slots(
+    *,
+    facility: Facility,
+    practitioner_id: int | None = None,
+    practitioner: uuid.UUID | None = None,
+    specialty: str | None = None,
+    kind: str | None = None,
+    after: dt.datetime | None = None,
+    limit: int = 10,
+    emergency: bool = False,
+) -> list[Slot]:
+    """The first `limit` free slots from `after` (now), earliest first, of one
+    practitioner (by id or external id), a specialty (by code) or a kind of visit;
+    emergency slots only when `emergency`. Reads the open-slot index in time order and
+    stops at `limit`."""
+    slots = open_slots(facility).filter(starts_at__gt=after or timezone.now())
+    if not emergency:
+        slots = slots.filter(is_emergency=False)
+    if practitioner_id is not None:
+        slots = slots.filter(practitioner_id=practitioner_id)
+    if practitioner is not None:
+        slots = slots.filter(practitioner__external_id=practitioner)
+    if specialty:
+        slots = slots.filter(practitioner__specialties__code=specialty)
+    if kind:
+        slots = slots.filter(schedule__kind=kind)
+    ordered = slots.select_related("practitioner", "room").order_by("starts_at", "practitioner_id")
+    return list(ordered[:limit])
+
+
+def appointments(
+    *,
+    viewer: Any,
+    facility: Facility | None,
+    patient: uuid.UUID | None = None,
+    practitioner: uuid.UUID | None = None,
+    date: dt.date | None = None,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[Appointment]:
+    """The facility's appointments, by patient, practitioner, day (the facility's) and
+    status, in time order; none for a viewer who may not see schedules."""
+    if facility is None or not can_view(viewer, facility):
+        return []
+    found = Appointment.objects.filter(facility=facility)
+    if patient is not None:
+        found = found.filter(patient__external_id=patient)
+    if practitioner is not None:
+        found = found.filter(practitioner__external_id=practitioner)
+    if date is not None:
+        zone = zoneinfo.ZoneInfo(facility.timezone)
+        found = found.filter(
+            starts_at__gte=times.at(date, dt.time(0), zone),
+            starts_at__lt=times.at(date + dt.timedelta(days=1), dt.time(0), zone),
+        )
+    if status:
+        found = found.filter(status=status)
+    related = ("patient", "practitioner", "room", "rescheduled_from")
+    return list(found.select_related(*related).order_by("starts_at")[:limit])
+
+
+def can_view(actor: Any, facility: Facility | None) -> bool:
+    return policies.has_permission(actor, Perm.VIEW_SCHEDULE, facility)
