@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "hms.audit",
     "hms.patients",
     "hms.staff",
+    "hms.encounters",
     "hms.scheduling",
     "hms.interop",
     "hms.interop.fhir",

@@ -30,6 +30,8 @@ class Perm(StrEnum):
     BOOK_APPOINTMENT = "scheduling.book_appointment"
     BOOK_EMERGENCY_SLOT = "scheduling.book_emergency_slot"
     MANAGE_SCHEDULES = "scheduling.manage_schedules"
+    CHECK_IN = "encounters.check_in"
+    RUN_CLINIC = "encounters.run_clinic"
 
 
 class RoleCode(StrEnum):
@@ -56,7 +58,7 @@ class RoleDefinition:
 
 _STAFF = frozenset({Perm.VIEW_FACILITY, Perm.USE_API_TOKENS})
 _SEES_PATIENTS = _STAFF | {Perm.VIEW_PATIENT}
-_BOOKS = frozenset({Perm.VIEW_SCHEDULE, Perm.BOOK_APPOINTMENT})
+_BOOKS = frozenset({Perm.VIEW_SCHEDULE, Perm.BOOK_APPOINTMENT, Perm.CHECK_IN})
 _FRONT_DESK = (
     _SEES_PATIENTS
     | _BOOKS
@@ -82,17 +84,25 @@ ROLES: dict[RoleCode, RoleDefinition] = {
                 Perm.MANAGE_STAFF_DIRECTORY,
                 Perm.MANAGE_SCHEDULES,
                 Perm.BOOK_EMERGENCY_SLOT,
+                Perm.RUN_CLINIC,
             },
             True,
         ),
         RoleDefinition(RoleCode.RECEPTIONIST, "Receptionist", _FRONT_DESK, False),
         # Nurses register the unknown patient brought into emergency, and give out the
-        # slots held back for emergencies.
-        RoleDefinition(RoleCode.NURSE, "Nurse", _FRONT_DESK | {Perm.BOOK_EMERGENCY_SLOT}, False),
+        # slots held back for emergencies; they triage and run the clinic queue.
+        RoleDefinition(
+            RoleCode.NURSE,
+            "Nurse",
+            _FRONT_DESK | {Perm.BOOK_EMERGENCY_SLOT, Perm.RUN_CLINIC},
+            False,
+        ),
         RoleDefinition(
             RoleCode.DOCTOR,
             "Doctor",
-            _SEES_PATIENTS | _BOOKS | {Perm.LOG_PATIENT_CONTACT, Perm.BOOK_EMERGENCY_SLOT},
+            _SEES_PATIENTS
+            | _BOOKS
+            | {Perm.LOG_PATIENT_CONTACT, Perm.BOOK_EMERGENCY_SLOT, Perm.RUN_CLINIC},
             True,
         ),
         RoleDefinition(RoleCode.PHARMACIST, "Pharmacist", _SEES_PATIENTS, True),

@@ -210,6 +210,7 @@ class Appointment(BaseModel):
     rescheduled_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    checked_in_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
@@ -225,3 +226,61 @@ class Appointment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class QueueTicket(models.Model):
+    """A place in a department's queue for the day: the number on the slip and on the
+    waiting-room screen. Higher priority is called first, then the earlier ticket."""
+
+    class Priority(models.IntegerChoices):
+        NORMAL = 0, "Normal"
+        ELDERLY = 1, "Elderly"
+        PREGNANT = 2, "Pregnant"
+        EMERGENCY = 3, "Emergency"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        CALLED = "called", "Called"
+        DONE = "done", "Seen"
+        LEFT = "left", "Left"
+
+    id = models.BigAutoField(primary_key=True)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()  # the facility's date
+    number = models.PositiveIntegerField()
+    encounter = models.OneToOneField(
+        "encounters.Encounter", on_delete=models.PROTECT, related_name="ticket"
+    )
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="ticket"
+    )
+    # The doctor the patient waits for; none: whoever calls next in the department.
+    practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    issued_at = models.DateTimeField()
+    called_at = models.DateTimeField(null=True, blank=True)
+    called_to = models.CharField(max_length=120, blank=True)  # "Room 3", shown on the screen
+    called_by = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-priority", "issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "day", "number"], name="ticket_number_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "day", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.department.code}-{self.number:03d}"
+
+    @property
+    def label(self) -> str:
+        """What the slip and the screen show: "OPD-007"."""
+        return str(self)

@@ -4,7 +4,6 @@ bookings and cancellations land on the patient's timeline."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,7 +98,7 @@ def add_schedule(
             created_by=_user(actor),
             updated_by=_user(actor),
         )
-        today = timezone.localdate(timezone=_zone(facility))
+        today = timezone.localdate(timezone=times.zone_of(facility))
         materialise(schedule, until=today + dt.timedelta(days=HORIZON_DAYS))
         record_event(action=Action.CREATE, actor=actor, obj=schedule)
     return schedule
@@ -161,10 +160,6 @@ def _check_overlap(practitioner, room, weekday, starts_at, ends_at, valid_from, 
         )
 
 
-def _zone(facility: Facility) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(facility.timezone)
-
-
 def _intervals(day, starts_at, ends_at, slot_minutes, breaks, zone) -> list[tuple]:
     """The slots of one session on `day` as (start, end) instants, breaks left out.
     Stepped in real time, so a session across a clock change keeps its true length."""
@@ -187,7 +182,7 @@ def materialise(schedule: Schedule, *, until: dt.date) -> int:
     """Create the schedule's slots from today (or its first day) to `until`; those that
     exist stay as they are, so running it again only adds the new days. Returns how
     many it created."""
-    zone = _zone(schedule.facility)
+    zone = times.zone_of(schedule.facility)
     first = max(schedule.valid_from, timezone.localdate(timezone=zone))
     last = min(schedule.valid_until or until, until)
     breaks = _parse_breaks(schedule)
@@ -219,7 +214,7 @@ def materialise(schedule: Schedule, *, until: dt.date) -> int:
 
 
 def _blocks_for(schedule: Schedule, first: dt.date, last: dt.date) -> list[ScheduleBlock]:
-    zone = _zone(schedule.facility)
+    zone = times.zone_of(schedule.facility)
     whom = Q(practitioner_id=schedule.practitioner_id) | Q(
         practitioner__isnull=True, room__isnull=True
     )
@@ -468,7 +463,7 @@ def reschedule_appointment(
 
 
 def _when(appointment: Appointment) -> str:
-    local = timezone.localtime(appointment.starts_at, _zone(appointment.facility))
+    local = timezone.localtime(appointment.starts_at, times.zone_of(appointment.facility))
     return f"{local:%a %d %b %Y %H:%M}"
 
 

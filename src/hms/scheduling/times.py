@@ -14,3 +14,8 @@ def at(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     gap (02:30 on a spring-forward night becomes 03:30); a time shown twice when clocks
     go back is its first occurrence."""
     return dt.datetime.combine(day, time, tzinfo=zone).astimezone(UTC)
+
+
+def zone_of(facility) -> zoneinfo.ZoneInfo:
+    """The facility's time zone, in which its schedules and days are written."""
+    return zoneinfo.ZoneInfo(facility.timezone)

@@ -20,7 +20,9 @@ from hms.patients.references import (
 )
 
 # References a merge moves to the survivor, as "app_label.Model.field".
-MOVED: frozenset[str] = frozenset({"scheduling.Appointment.patient"})
+MOVED: frozenset[str] = frozenset(
+    {"scheduling.Appointment.patient", "encounters.Encounter.patient"}
+)
 
 
 def test_every_reference_to_a_patient_is_either_moved_or_stays():
