@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("hms.audit.api.urls")),
     path("", include("hms.patients.api.urls")),
     path("", include("hms.scheduling.api.urls")),
+    path("", include("hms.staff.api.urls")),
     re_path(r"^(?P<path>.*)$", api_not_found, name="api-not-found"),
 ]
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("audit/", include("hms.audit.web.urls")),
     path("patients/duplicates/", include("hms.patients.web.duplicate_urls")),
     path("patients/", include("hms.patients.web.urls")),
+    path("queue/", include("hms.scheduling.web.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

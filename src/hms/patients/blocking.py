@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hms.core.names import tokens
 from hms.core.rows import Columns, fetch
 from hms.patients import search
 from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
-from hms.patients.names import tokens
 
 if TYPE_CHECKING:
     from hms.patients.matching import Probe

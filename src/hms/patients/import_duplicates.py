@@ -27,9 +27,9 @@ import jellyfish
 from django.db import connection
 
 from hms.core.bulk import any_of
+from hms.core.names import tokens
 from hms.patients import matching
 from hms.patients.models import DuplicateCandidate, Patient, PatientIdentifier
-from hms.patients.names import tokens
 
 PER_ROW = 5  # as many matches per row as registration shows
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from hms.core.errors import InvalidInput
+from hms.core.phones import normalise_phone
 from hms.core.text import clean_text
 from hms.patients.errors import PatientErrorCode as Code
 from hms.patients.models import Patient, PatientIdentifier
@@ -80,27 +80,6 @@ def _text(value: str, name: str, *, required: bool = False, max_length: int = NA
             code=Code.INVALID_NAME,
         )
     return value
-
-
-def normalise_phone(raw: str, region: str, *, name: str = "phone") -> str:
-    """E.164 (+254712345678); national numbers are read in the facility's country."""
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(
-            "Not a phone number. Use the national format or +country code.",
-            field=name,
-            code=Code.INVALID_PHONE,
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(
-            f"{raw!r} is not a valid phone number for its country.",
-            field=name,
-            code=Code.INVALID_PHONE,
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _birth_date(data: PatientInput, today: dt.date) -> tuple[dt.date | None, bool]:

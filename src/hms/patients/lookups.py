@@ -14,16 +14,16 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 from hms.core import crypto
 from hms.core.errors import NotFound
 from hms.core.models import Facility
+from hms.core.names import tokens
+from hms.core.phones import normalise_phone
 from hms.patients import mrn
 from hms.patients.inputs import (
     ContactInput,
     IdentifierInput,
     PatientInput,
     identifier_key,
-    normalise_phone,
 )
 from hms.patients.models import Patient, PatientIdentifier, PatientMerge, PatientNameKey
-from hms.patients.names import tokens
 from hms.patients.policies import scope_patients
 from hms.patients.search import PREFIX_KEYS
 

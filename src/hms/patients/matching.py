@@ -20,9 +20,9 @@ from enum import Enum
 import jellyfish
 from django.db import connection
 
+from hms.core.names import tokens
 from hms.patients import blocking
 from hms.patients.models import Patient, PatientIdentifier
-from hms.patients.names import tokens
 
 LIKELY = 0.75  # shown before saving and put on the worklist
 THRESHOLD_BITS = 9.5  # the weight sum that scores LIKELY

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import jellyfish
 
-from hms.patients.names import tokens
+from hms.core.names import tokens
 
 PREFIX_KEYS = 4  # prefixes longer than this are checked on the candidates
 TYPO_MIN, TYPO_MAX = 4, 12

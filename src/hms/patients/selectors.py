@@ -13,9 +13,10 @@ from django.db import connection
 from hms.core import crypto
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility
+from hms.core.phones import normalise_phone
 from hms.core.rows import Columns, fetch
 from hms.patients import mrn, name_index, search
-from hms.patients.inputs import identifier_key, normalise_phone
+from hms.patients.inputs import identifier_key
 from hms.patients.models import Patient, PatientIdentifier, TimelineEntry
 from hms.patients.policies import scope_patients
 

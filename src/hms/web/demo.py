@@ -8,6 +8,7 @@ from hms.accounts import services as account_services
 from hms.accounts.models import User
 from hms.core import context
 from hms.core.models import Department, Facility
+from hms.web.demo_clinics import load_demo_clinics
 from hms.web.demo_patients import load_demo_patients
 
 DEMO_PASSWORD = "demo-hospital-2026"
@@ -120,4 +121,5 @@ def load_demo() -> bool:
     # must see the facility.
     with context.bound(context.RequestContext(channel="cli", facility_code=hospital.code)):
         load_demo_patients(hospital)
+        load_demo_clinics(hospital)
     return True

@@ -23,9 +23,10 @@ from typing import Any
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from hms.core.errors import InvalidInput
+from hms.core.phones import normalise_phone
 from hms.interop.fhir.validation import InvalidResource, parse_resource
 from hms.patients.importing import WARNING, Problem, SourceRow
-from hms.patients.inputs import ContactInput, IdentifierInput, PatientInput, normalise_phone
+from hms.patients.inputs import ContactInput, IdentifierInput, PatientInput
 from hms.patients.models import Patient
 
 V2_IDENTIFIER_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0203"

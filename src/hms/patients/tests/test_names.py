@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from hms.core.names import fold, tokens
 from hms.patients import search
-from hms.patients.names import fold, search_name, tokens
+from hms.patients.names import search_name
 
 
 @pytest.mark.parametrize(

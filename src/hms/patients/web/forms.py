@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from hms.accounts.web.forms import PlainCharField
 from hms.core.errors import DomainError
-from hms.patients.inputs import NAME_MAX, PatientInput, normalise_phone
+from hms.core.phones import normalise_phone
+from hms.patients.inputs import NAME_MAX, PatientInput
 from hms.patients.models import Patient
 from hms.patients.web.birth import HELP as BIRTH_HELP
 from hms.patients.web.birth import parse_birth

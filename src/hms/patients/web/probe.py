@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from hms.core.errors import DomainError
 from hms.core.models import Facility
+from hms.core.phones import normalise_phone
 from hms.core.text import clean_text
 from hms.patients import services
-from hms.patients.inputs import normalise_phone
 from hms.patients.matching import Probe
 from hms.patients.models import Patient
 from hms.patients.web.birth import parse_birth

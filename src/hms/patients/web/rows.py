@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 
 from hms.accounts.web.forms import PlainCharField
 from hms.core.errors import DomainError
-from hms.patients.inputs import ContactInput, IdentifierInput, normalise_phone
+from hms.core.phones import normalise_phone
+from hms.patients.inputs import ContactInput, IdentifierInput
 from hms.patients.models import PatientIdentifier
 
 

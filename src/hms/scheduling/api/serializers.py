@@ -38,3 +38,22 @@ class AppointmentSerializer(Serializer):
     rescheduled_from = serializers.UUIDField(
         source="rescheduled_from.external_id", default=None, allow_null=True
     )
+
+
+class TicketSerializer(Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    number = serializers.IntegerField()
+    department = serializers.CharField(source="department.code")
+    day = serializers.DateField()
+    priority = serializers.CharField(source="get_priority_display")
+    status = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    called_at = serializers.DateTimeField()
+    called_to = serializers.CharField()
+    patient = serializers.UUIDField(source="encounter.patient.external_id")
+    encounter = serializers.UUIDField(source="encounter.external_id")
+    encounter_status = serializers.CharField(source="encounter.status")
+    appointment = serializers.UUIDField(
+        source="appointment.external_id", default=None, allow_null=True
+    )

@@ -11,38 +11,12 @@ from rest_framework.views import APIView
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
 from hms.core.api.fields import PlainTextField, StrictIntegerField, StrictSerializer
-from hms.core.errors import NotFound
 from hms.patients import lookups
 from hms.scheduling import selectors, services
+from hms.scheduling.api.lookups import appointment_of, facility_of, slot_of
 from hms.scheduling.api.serializers import AppointmentSerializer, SlotSerializer
 from hms.scheduling.errors import SlotTaken
-from hms.scheduling.models import Appointment, AppointmentKind, Slot
-
-
-def _facility(request):
-    return request._request.facility
-
-
-def _slot(request, slot_id: int) -> Slot:
-    slot = (
-        Slot.objects.select_related("schedule", "practitioner", "room")
-        .filter(pk=slot_id, schedule__facility=_facility(request))
-        .first()
-    )
-    if slot is None:
-        raise NotFound("No such slot.", field="slot")
-    return slot
-
-
-def _appointment(request, external_id) -> Appointment:
-    appointment = (
-        Appointment.objects.select_related("patient__facility", "practitioner", "room", "facility")
-        .filter(external_id=external_id, facility=_facility(request))
-        .first()
-    )
-    if appointment is None:
-        raise NotFound("No such appointment.")
-    return appointment
+from hms.scheduling.models import Appointment, AppointmentKind
 
 
 def _taken(exc: SlotTaken) -> Response:
@@ -64,7 +38,7 @@ class SlotListApi(APIView):
     def get(self, request):
         query = self.FilterSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        found = selectors.next_free_slots(facility=_facility(request), **query.validated_data)
+        found = selectors.next_free_slots(facility=facility_of(request), **query.validated_data)
         return Response(SlotSerializer(found, many=True).data)
 
 
@@ -88,7 +62,7 @@ class AppointmentListCreateApi(PermissionByMethod, APIView):
         query = self.FilterSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         found = selectors.appointments(
-            viewer=request.user, facility=_facility(request), **query.validated_data
+            viewer=request.user, facility=facility_of(request), **query.validated_data
         )
         return Response(AppointmentSerializer(found, many=True).data)
 
@@ -105,9 +79,9 @@ class AppointmentListCreateApi(PermissionByMethod, APIView):
         body.is_valid(raise_exception=True)
         values = body.validated_data
         patient = lookups.patient_record(
-            viewer=request.user, facility=_facility(request), external_id=values["patient"]
+            viewer=request.user, facility=facility_of(request), external_id=values["patient"]
         )
-        slot = _slot(request, values["slot"])
+        slot = slot_of(request, values["slot"])
         try:
             appointment = services.book_appointment(
                 actor=request.user,
@@ -133,7 +107,7 @@ class AppointmentCancelApi(APIView):
         body.is_valid(raise_exception=True)
         cancelled = services.cancel_appointment(
             actor=request.user,
-            appointment=_appointment(request, external_id),
+            appointment=appointment_of(request, external_id),
             reason=body.validated_data["reason"],
         )
         return Response(AppointmentSerializer(cancelled).data)
@@ -153,8 +127,8 @@ class AppointmentRescheduleApi(APIView):
         try:
             moved = services.reschedule_appointment(
                 actor=request.user,
-                appointment=_appointment(request, external_id),
-                slot=_slot(request, body.validated_data["slot"]),
+                appointment=appointment_of(request, external_id),
+                slot=slot_of(request, body.validated_data["slot"]),
                 reason=body.validated_data["reason"],
             )
         except SlotTaken as exc:

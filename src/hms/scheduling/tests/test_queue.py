@@ -72,9 +72,11 @@ def test_an_appointment_on_another_day_cannot_be_checked_in(
 
 
 def test_a_doctor_without_a_department_has_no_queue(receptionist, appointment, slot):
-    with time_machine.travel(slot.starts_at - dt.timedelta(minutes=30), tick=True):
-        with pytest.raises(InvalidInput) as refused:
-            queue.check_in(actor=receptionist, appointment=appointment)
+    with (
+        time_machine.travel(slot.starts_at - dt.timedelta(minutes=30), tick=True),
+        pytest.raises(InvalidInput) as refused,
+    ):
+        queue.check_in(actor=receptionist, appointment=appointment)
     assert refused.value.field == "appointment"
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.BOOKED

@@ -85,3 +85,23 @@ def test_demo_adds_the_synthea_patients_when_present():
     # then
     assert Patient.objects.count() == demo_patients.GENERATED + 8 + 30
     assert Patient.objects.filter(family_name="Atencio").exists()
+
+
+def test_demo_clinics_have_doctors_sessions_bookings_and_a_live_queue(without_synthea):
+    from hms.encounters.models import Encounter
+    from hms.scheduling.models import Appointment, QueueTicket, Schedule
+    from hms.staff.models import Practitioner
+
+    assert load_demo() is True
+
+    doctors = Practitioner.objects.all()
+    assert doctors.count() == 6
+    assert {d.department.code for d in doctors} == {"OPD", "PAED", "ANC"}
+    assert Practitioner.objects.get(user__username="doctor").family_name == "Hassan"
+    assert Schedule.objects.count() >= 6 * 10
+    assert Appointment.objects.filter(status="booked").count() >= 50
+    tickets = QueueTicket.objects.all()
+    assert tickets.filter(status="done").count() == 4
+    assert tickets.filter(status="called").count() == 1
+    assert tickets.filter(status="waiting").count() >= 3
+    assert Encounter.objects.filter(status="finished").count() == 4

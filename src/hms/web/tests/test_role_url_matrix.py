@@ -33,6 +33,8 @@ from hms.patients.photos import upload_patient_photo
 from hms.patients.services import register_patient
 from hms.patients.tests.images import a_jpeg
 from hms.patients.tests.mpi_helpers import a_merge
+from hms.staff.inputs import PractitionerInput
+from hms.staff.services import add_practitioner
 
 ANONYMOUS = "anonymous"
 ADMIN = RoleCode.ADMIN.value
@@ -48,6 +50,7 @@ REGISTERS_PATIENTS = frozenset(
 MERGES_PATIENTS = frozenset({ADMIN, RoleCode.WARD_MANAGER.value})
 # Seeing schedules and booking: the front desk, nurses, doctors and records staff.
 BOOKS = REGISTERS_PATIENTS | {RoleCode.DOCTOR.value}
+RUNS_CLINIC = frozenset({ADMIN, RoleCode.NURSE.value, RoleCode.DOCTOR.value})
 
 PAGE = "page"  # session sign-in, HTML; anonymous visitors are sent to sign in
 API = "api"  # bearer token, JSON (REST) or FHIR JSON; anonymous callers get 401
@@ -135,11 +138,15 @@ URL_TABLE: dict[str, Row] = {
     "duplicates:merges": page(MERGES_PATIENTS),
     "duplicates:merge-detail": page(MERGES_PATIENTS),
     "duplicates:unmerge": post_only_page(),
+    # The waiting-room screen of a department: public (ticket numbers only).
+    "queue:waiting-room": public(PAGE),
     # Django admin: reference data for administrators.
     "admin:index": page({ADMIN}),
     "admin:core_facility_changelist": page({ADMIN}),
     "admin:core_department_changelist": page({ADMIN}),
     "admin:accounts_role_changelist": page({ADMIN}),
+    "admin:staff_specialty_changelist": page({ADMIN}),
+    "admin:staff_practitioner_changelist": page({ADMIN}),  # browsed; edited over REST
     # REST API v1.
     "me": api(EVERYONE),
     "token-list": api(STAFF),
@@ -160,6 +167,15 @@ URL_TABLE: dict[str, Row] = {
     "appointment-list": api(BOOKS),
     "appointment-cancel": api(BOOKS, ok=405),
     "appointment-reschedule": api(BOOKS, ok=405),
+    "appointment-check-in": api(BOOKS, ok=405),
+    "queue-ticket-list": api(BOOKS, ok=400),  # names no department
+    "queue-walk-in": api(BOOKS, ok=405),
+    "queue-call-next": api(RUNS_CLINIC, ok=405),
+    "queue-ticket-finish": api(BOOKS, ok=405),
+    # The staff directory: read by whoever sees schedules; changed by administrators.
+    "practitioner-list": api(BOOKS),
+    "practitioner-detail": api(BOOKS),
+    "specialty-list": api(BOOKS),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),
@@ -336,11 +352,19 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         actor=None, patient=patient, upload=io.BytesIO(a_jpeg()), skip_permission_checks=True
     )
     patient.refresh_from_db()  # the photo gave the record a new version
+    practitioner = add_practitioner(
+        actor=make_user("admin"),
+        facility=facility,
+        data=PractitionerInput(given_name="Matrix", family_name="Doctor"),
+    )
     return {
         ("accounts:user-detail", "external_id"): colleague.external_id,
         ("fhir-organization-read", "resource_id"): facility.external_id,
         ("patient-detail", "external_id"): patient.external_id,
+        ("practitioner-detail", "external_id"): practitioner.external_id,
         ("patients:patient-detail", "external_id"): patient.external_id,
+        ("queue:waiting-room", "facility_code"): facility.code,
+        ("queue:waiting-room", "department_code"): "OPD",
         ("duplicates:merge-detail", "external_id"): a_merge(facility).external_id,
         ("patients:patient-edit", "external_id"): patient.external_id,
         ("patient-timeline", "external_id"): patient.external_id,

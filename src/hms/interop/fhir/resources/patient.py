@@ -33,13 +33,13 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility
+from hms.core.phones import normalise_phone
 from hms.interop.fhir.validation import InvalidResource
 from hms.patients.inputs import (
     KNOWN_SYSTEMS,
     ContactInput,
     IdentifierInput,
     PatientInput,
-    normalise_phone,
 )
 from hms.patients.lookups import mrn_system
 from hms.patients.models import Patient, PatientContact, PatientIdentifier
