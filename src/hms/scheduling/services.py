@@ -469,3 +469,39 @@ def _when(appointment: Appointment) -> str:
 
 def _user(actor: Any):
     return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# An appointment not checked in this long after its start is a no-show.
+NO_SHOW_GRACE = dt.timedelta(minutes=60)
+
+
+def mark_no_shows(*, now: dt.datetime | None = None, grace: dt.timedelta = NO_SHOW_GRACE) -> int:
+    """Mark booked appointments whose start is more than `grace` ago as no-shows, put
+    "did not attend" on each patient's timeline, and return how many. Safe to run from
+    several workers at once: each appointment is claimed by one conditional update."""
+    cutoff = (now or timezone.now()) - grace
+    due = Appointment.objects.filter(status=Appointment.Status.BOOKED, starts_at__lt=cutoff)
+    marked = 0
+    for appointment in due.select_related("patient", "practitioner", "facility").iterator():
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                pk=appointment.pk, status=Appointment.Status.BOOKED
+            ).update(status=Appointment.Status.NOSHOW, updated_at=timezone.now())
+            if not claimed:
+                continue  # checked in or marked meanwhile
+            add_timeline_entry(
+                patient=appointment.patient,
+                kind=TimelineEntry.Kind.APPOINTMENT,
+                summary=f"Did not attend: {_when(appointment)} with {appointment.practitioner}",
+                detail={"appointment": str(appointment.external_id), "status": "noshow"},
+                source=f"appointment:{appointment.external_id}:noshow",
+            )
+            record_event(
+                action=Action.UPDATE,
+                obj=appointment,
+                username="no-show check",
+                patient_id=str(appointment.patient.external_id),
+                reason="No-show: not checked in by the grace period",
+            )
+            marked += 1
+    return marked
