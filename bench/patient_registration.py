@@ -30,7 +30,8 @@ import tempfile
 import threading
 import time
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/hms_bench_registration"
+from procs import cpu_ms, descendants, pg_backends, recreate_database
+
 GIVEN = [
     "Amina",
     "Baraka",
@@ -138,14 +139,7 @@ FAMILY = [
 def configure(database: str) -> dict[str, str]:
     env = {"HMS_DATA_DIR": tempfile.mkdtemp(prefix="hms-bench-"), "HMS_SECRET_KEY": "bench"}
     if database == "postgres":
-        for tool in ("dropdb", "createdb"):
-            extra = ["--if-exists"] if tool == "dropdb" else []
-            subprocess.run(  # noqa: S603
-                [tool, "-h", "127.0.0.1", "-U", "postgres", *extra, "hms_bench_registration"],
-                check=True,
-                stderr=subprocess.DEVNULL,
-            )
-        env["DATABASE_URL"] = PG_URL
+        env["DATABASE_URL"] = recreate_database("hms_bench_registration")
     else:
         os.environ.pop("DATABASE_URL", None)
     os.environ.update(env, DJANGO_SETTINGS_MODULE="hms.settings")
@@ -266,54 +260,8 @@ def cpu_now(server: LiveServer | None) -> tuple[float, float]:
     """CPU ms used so far by the application (this process, or the server's processes
     with all their threads) and by the database's processes serving it (PostgreSQL):
     the work apart from time spent waiting for a core on a shared machine."""
-    app = _cpu_ms(_descendants(server.process.pid)) if server else time.process_time() * 1000
-    return app, _cpu_ms(_backends())
-
-
-def _cpu_ms(pids: set[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                utime, stime = stat.read().rsplit(")", 1)[1].split()[11:13]
-                ticks += int(utime) + int(stime)
-        except FileNotFoundError:
-            continue
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    found, frontier = {root}, [root]
-    while frontier:
-        pid = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == pid]
-        found.update(children)
-        frontier.extend(children)
-    return found
-
-
-def _backends() -> set[int]:
-    if "DATABASE_URL" not in os.environ:
-        return set()
-    import psycopg
-
-    with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres") as conn:
-        # The application's connections only: autovacuum works on the same database
-        # now and then, and a worker seen at one end of the run only would count whole.
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s "
-            "AND backend_type = 'client backend'",
-            [PG_URL.rsplit("/", 1)[1]],
-        ).fetchall()
-    return {pid for (pid,) in rows}
+    app = cpu_ms(descendants(server.process.pid)) if server else time.process_time() * 1000
+    return app, cpu_ms(pg_backends("hms_bench_registration"))
 
 
 class ServerClient:

@@ -30,6 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
+from procs import first_in_line
 from search_people import national_phone, person, rare_name, typo
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/hms_bench_search"
@@ -423,32 +424,11 @@ def main() -> None:
 
         return run
 
-    pids = _first_in_line()
+    pids = first_in_line()
     doors = {"selector": by_selector, "bare HTTP": over_http(BARE_PATH)}
     if real_api:
         doors["REST API"] = over_http("/api/v1/patients/")
     measure(args, doors, pids)
-
-
-def _first_in_line() -> list[int]:
-    """Raise this process and its database server process above the machine's other
-    work (nice -10), when allowed: the figures are for a server that searches, not for
-    one busy with other jobs."""
-    from django.db import connection
-
-    pids = [os.getpid()]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pids.append(cursor.fetchone()[0])
-    try:
-        for pid in pids:
-            os.setpriority(os.PRIO_PROCESS, pid, -10)
-    except PermissionError:
-        print("  (not allowed to raise priority: figures include waiting for the CPU)")
-    else:
-        print("  measured at nice -10 (this process and its database server process)")
-    return pids
 
 
 def measure(args, doors, pids: list[int]) -> None:

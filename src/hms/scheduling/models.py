@@ -171,6 +171,14 @@ class Slot(models.Model):
                 condition=Q(booked__lt=F("capacity"), blocked_reason=""),
                 name="slot_open_by_time",
             ),
+            # The same by session, for a planner that reaches the slots through the
+            # facility's schedules (SQLite, which keeps no statistics): one short range
+            # of each schedule in the time span looked at, not all its slots.
+            models.Index(
+                fields=["schedule", "starts_at"],
+                condition=Q(booked__lt=F("capacity"), blocked_reason=""),
+                name="slot_open_by_schedule",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,14 @@ def open_slots(facility: Facility) -> QuerySet[Slot]:
     )
 
 
+# The free slots of several practitioners are looked for in the next week first, then
+# up to eight weeks, then beyond: a bounded time range keeps the work small whatever
+# order the database joins the tables in. Unbounded, SQLite starts from the specialty's
+# practitioners and sorts all their open slots up to the schedules' horizon (tens of
+# thousands) to return the first ten.
+SEARCH_SPANS = (dt.timedelta(days=7), dt.timedelta(days=56))
+
+
 def next_free_slots(
     *,
     facility: Facility,
@@ -41,9 +49,11 @@ def next_free_slots(
 ) -> list[Slot]:
     """The first `limit` free slots from `after` (now), earliest first, of one
     practitioner (by id or external id), a specialty (by code) or a kind of visit;
-    emergency slots only when `emergency`. Reads the open-slot index in time order and
-    stops at `limit`."""
-    slots = open_slots(facility).filter(starts_at__gt=after or timezone.now())
+    emergency slots only when `emergency`. One practitioner's slots are read in time
+    order from their own index; those of several, one time range after another
+    (SEARCH_SPANS) until `limit` are found."""
+    start = after or timezone.now()
+    slots = open_slots(facility)
     if not emergency:
         slots = slots.filter(is_emergency=False)
     if practitioner_id is not None:
@@ -55,7 +65,18 @@ def next_free_slots(
     if kind:
         slots = slots.filter(schedule__kind=kind)
     ordered = slots.select_related("practitioner", "room").order_by("starts_at", "practitioner_id")
-    return list(ordered[:limit])
+    one = practitioner_id is not None or practitioner is not None
+    ends = [None] if one else [*(start + span for span in SEARCH_SPANS), None]
+    found: list[Slot] = []
+    for end in ends:
+        batch = ordered.filter(starts_at__gt=start)
+        if end is not None:
+            batch = batch.filter(starts_at__lte=end)
+        found.extend(batch[: limit - len(found)])
+        if len(found) >= limit or end is None:
+            break
+        start = end
+    return found
 
 
 def appointments(
