@@ -47,16 +47,25 @@ def patient_record(*, viewer: Any, facility: Facility | None, external_id: Any) 
 
     Raises NotFound for an unknown id, a malformed id, or another facility's patient.
     """
+    records = _records(viewer, facility).prefetch_related("identifiers", "contacts")
+    return _one(records, external_id)
+
+
+def patient_row(*, viewer: Any, facility: Facility | None, external_id: Any) -> Patient:
+    """One patient of the viewer's facility, any status, without the details a write
+    that only names the patient (a booking, a walk-in) has no use for: identifiers,
+    contacts, photo, and the encrypted phone, email and address (left deferred).
+    NotFound as for `patient_record`."""
+    records = scope_patients(viewer, facility, Patient.objects.all()).select_related("facility")
+    return _one(records.defer("phone", "email", "address"), external_id)
+
+
+def _one(records: QuerySet[Patient], external_id: Any) -> Patient:
     try:
         key = uuid.UUID(str(external_id))
     except ValueError as exc:
         raise NotFound("No such patient.") from exc
-    patient = (
-        _records(viewer, facility)
-        .prefetch_related("identifiers", "contacts")
-        .filter(external_id=key)
-        .first()
-    )
+    patient = records.filter(external_id=key).first()
     if patient is None:
         raise NotFound("No such patient.")
     return patient

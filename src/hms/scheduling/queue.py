@@ -36,12 +36,6 @@ def check_in(
     or not today; InvalidInput when the practitioner has no department to queue in.
     """
     check_patient_permission(actor, Perm.CHECK_IN, appointment.patient)
-    department = appointment.practitioner.department
-    if department is None:
-        raise InvalidInput(
-            "The practitioner belongs to no department, so there is no queue to join.",
-            field="appointment",
-        )
     today = timezone.localdate(timezone=zone_of(appointment.facility))
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -59,16 +53,24 @@ def check_in(
                 code="CANNOT_CHECK_IN",
                 field="appointment",
             )
+        practitioner = Practitioner.objects.select_related("department").get(
+            pk=locked.practitioner_id
+        )
+        if practitioner.department is None:
+            raise InvalidInput(
+                "The practitioner belongs to no department, so there is no queue to join.",
+                field="appointment",
+            )
         encounter = visits.start_visit(
             actor=actor,
             patient=appointment.patient,
-            department=department,
-            practitioner=appointment.practitioner,
+            department=practitioner.department,
+            practitioner=practitioner,
         )
         locked.status = Appointment.Status.ARRIVED
         locked.checked_in_at = encounter.arrived_at
         locked.save(update_fields=["status", "checked_in_at", "updated_at"])
-        return _issue(actor, encounter, priority, locked.practitioner, locked)
+        return _issue(actor, encounter, priority, practitioner, locked)
 
 
 def walk_in(

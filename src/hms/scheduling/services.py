@@ -369,8 +369,9 @@ def _book(actor, patient: Patient, slot: Slot, kind: str | None, reason: str) ->
                 facility=patient.facility,
                 patient=patient,
                 slot=slot,
-                practitioner_id=slot.practitioner_id,
-                room_id=slot.room_id,
+                # The slot's own, loaded with it: the answer shows them.
+                practitioner=slot.practitioner,
+                room=slot.room,
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 kind=kind or schedule.kind,

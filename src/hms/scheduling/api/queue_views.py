@@ -97,7 +97,7 @@ class WalkInApi(APIView):
             practitioner = _practitioner(request, values["practitioner"])
         ticket = queue.walk_in(
             actor=request.user,
-            patient=lookups.patient_record(
+            patient=lookups.patient_row(
                 viewer=request.user, facility=facility_of(request), external_id=values["patient"]
             ),
             department=_department(request, values["department"]),

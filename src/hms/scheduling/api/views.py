@@ -78,7 +78,7 @@ class AppointmentListCreateApi(PermissionByMethod, APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
-        patient = lookups.patient_record(
+        patient = lookups.patient_row(
             viewer=request.user, facility=facility_of(request), external_id=values["patient"]
         )
         slot = slot_of(request, values["slot"])
