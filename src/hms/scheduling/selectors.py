@@ -7,7 +7,8 @@ import uuid
 import zoneinfo
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import ExtractWeekDay
 from django.utils import timezone
 
 from hms.accounts import policies
@@ -112,3 +113,66 @@ def appointments(
 
 def can_view(actor: Any, facility: Facility | None) -> bool:
     return policies.has_permission(actor, Perm.VIEW_SCHEDULE, facility)
+
+
+_RATE_GROUPS = {
+    "practitioner": ("practitioner__external_id", "practitioner__family_name"),
+    "department": ("practitioner__department__code", "practitioner__department__name"),
+    "patient": ("patient__external_id", "patient__mrn"),
+    "weekday": ("weekday", "weekday"),
+}
+_WEEKDAYS = {1: "Sunday", 2: "Monday", 3: "Tuesday", 4: "Wednesday", 5: "Thursday"}
+_WEEKDAYS |= {6: "Friday", 7: "Saturday"}
+
+
+def no_show_rates(
+    *,
+    viewer: Any,
+    facility: Facility | None,
+    by: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[dict]:
+    """How often booked patients did not come, per practitioner, department, patient or
+    weekday (the facility's): appointments that reached their time (seen, checked in or
+    missed; cancelled ones do not count), the no-shows among them, and the rate. Most
+    missed first."""
+    if by not in _RATE_GROUPS:
+        raise ValueError(f"no-show rates by {by!r}")
+    if facility is None or not can_view(viewer, facility):
+        return []
+    zone = zoneinfo.ZoneInfo(facility.timezone)
+    kept = Appointment.objects.filter(
+        facility=facility,
+        status__in=[
+            Appointment.Status.FULFILLED,
+            Appointment.Status.ARRIVED,
+            Appointment.Status.NOSHOW,
+        ],
+    )
+    if since is not None:
+        kept = kept.filter(starts_at__gte=times.at(since, dt.time(0), zone))
+    if until is not None:
+        kept = kept.filter(starts_at__lt=times.at(until + dt.timedelta(days=1), dt.time(0), zone))
+    key, label = _RATE_GROUPS[by]
+    if by == "weekday":
+        kept = kept.annotate(weekday=ExtractWeekDay("starts_at", tzinfo=zone))
+    rows = (
+        kept.values(key, label)
+        .annotate(
+            appointments=Count("id"),
+            no_shows=Count("id", filter=Q(status=Appointment.Status.NOSHOW)),
+        )
+        .order_by()
+    )
+    found = [
+        {
+            "key": str(row[key]),
+            "label": _WEEKDAYS[row[key]] if by == "weekday" else str(row[label] or ""),
+            "appointments": row["appointments"],
+            "no_shows": row["no_shows"],
+            "rate": round(row["no_shows"] / row["appointments"], 3),
+        }
+        for row in rows
+    ]
+    return sorted(found, key=lambda r: (-r["rate"], -r["appointments"], r["label"]))

@@ -57,3 +57,11 @@ class TicketSerializer(Serializer):
     appointment = serializers.UUIDField(
         source="appointment.external_id", default=None, allow_null=True
     )
+
+
+class NoShowRateSerializer(Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    appointments = serializers.IntegerField()
+    no_shows = serializers.IntegerField()
+    rate = serializers.FloatField()

@@ -5,6 +5,7 @@ from hms.scheduling.api import queue_views, views
 urlpatterns = [
     path("slots/", views.SlotListApi.as_view(), name="slot-list"),
     path("appointments/", views.AppointmentListCreateApi.as_view(), name="appointment-list"),
+    path("appointments/no-shows/", views.NoShowRatesApi.as_view(), name="appointment-no-shows"),
     path(
         "appointments/<uuid:external_id>/cancel/",
         views.AppointmentCancelApi.as_view(),

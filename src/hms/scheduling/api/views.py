@@ -10,11 +10,20 @@ from rest_framework.views import APIView
 
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
-from hms.core.api.fields import PlainTextField, StrictIntegerField, StrictSerializer
+from hms.core.api.fields import (
+    PlainTextField,
+    StrictDateField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 from hms.patients import lookups
 from hms.scheduling import selectors, services
 from hms.scheduling.api.lookups import appointment_of, facility_of, slot_of
-from hms.scheduling.api.serializers import AppointmentSerializer, SlotSerializer
+from hms.scheduling.api.serializers import (
+    AppointmentSerializer,
+    NoShowRateSerializer,
+    SlotSerializer,
+)
 from hms.scheduling.errors import SlotTaken
 from hms.scheduling.models import Appointment, AppointmentKind
 
@@ -134,3 +143,21 @@ class AppointmentRescheduleApi(APIView):
         except SlotTaken as exc:
             return _taken(exc)
         return Response(AppointmentSerializer(moved).data, status=201)
+
+
+class NoShowRatesApi(APIView):
+    required_permission = Perm.VIEW_SCHEDULE
+
+    class FilterSerializer(StrictSerializer):
+        by = serializers.ChoiceField(choices=["practitioner", "department", "patient", "weekday"])
+        since = StrictDateField(required=False)
+        until = StrictDateField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=NoShowRateSerializer(many=True))
+    def get(self, request):
+        query = self.FilterSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        rates = selectors.no_show_rates(
+            viewer=request.user, facility=facility_of(request), **query.validated_data
+        )
+        return Response(NoShowRateSerializer(rates, many=True).data)

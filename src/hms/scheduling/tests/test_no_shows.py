@@ -50,3 +50,63 @@ def test_the_command_marks_and_says_how_many(receptionist, patient, slot, time_m
     out = StringIO()
     call_command("mark_no_shows", stdout=out)
     assert out.getvalue().strip() == "1 appointment(s) marked as no-shows."
+
+
+def _attended(receptionist, facility, schedule, statuses):
+    """Book one new patient per status, in the schedule's first slots, and set it."""
+    from hms.patients.testing import registered
+    from hms.scheduling.models import Slot
+
+    slots = Slot.objects.filter(schedule=schedule, is_emergency=False).order_by("starts_at")
+    made = []
+    for number, (slot, status) in enumerate(zip(slots, statuses, strict=False)):
+        patient = registered(facility, given_name=f"Rate{number}")
+        booked = services.book_appointment(actor=receptionist, patient=patient, slot=slot)
+        Appointment.objects.filter(pk=booked.pk).update(status=status)
+        made.append(booked)
+    return made
+
+
+def test_no_show_rates_per_doctor_weekday_and_patient(receptionist, facility, schedule, tomorrow):
+    from hms.scheduling import selectors
+
+    statuses = ["noshow", "fulfilled", "noshow", "arrived", "cancelled", "booked"]
+    made = _attended(receptionist, facility, schedule, statuses)
+
+    by_doctor = selectors.no_show_rates(viewer=receptionist, facility=facility, by="practitioner")
+    assert [(r["label"], r["appointments"], r["no_shows"], r["rate"]) for r in by_doctor] == [
+        ("Hassan", 4, 2, 0.5)  # cancelled and still-booked ones do not count
+    ]
+    by_day = selectors.no_show_rates(viewer=receptionist, facility=facility, by="weekday")
+    assert [r["label"] for r in by_day] == [f"{tomorrow:%A}"]
+    by_patient = selectors.no_show_rates(viewer=receptionist, facility=facility, by="patient")
+    assert by_patient[0]["rate"] == 1.0
+    assert by_patient[0]["key"] == str(made[0].patient.external_id)
+    assert by_patient[-1]["rate"] == 0.0
+    later = selectors.no_show_rates(
+        viewer=receptionist,
+        facility=facility,
+        by="practitioner",
+        since=tomorrow + dt.timedelta(days=1),
+    )
+    assert later == []
+
+
+def test_no_show_rates_over_the_api(api_client_for, facility, schedule, receptionist):
+    _attended(receptionist, facility, schedule, ["noshow", "fulfilled"])
+    desk = api_client_for("receptionist")
+    rows = desk.get("/api/v1/appointments/no-shows/", {"by": "department"}).json()
+    assert [(r["appointments"], r["no_shows"], r["rate"]) for r in rows] == [(2, 1, 0.5)]
+    for query, field in (
+        ({"by": "mood"}, "by"),
+        ({"by": "weekday", "since": "2026-02-30"}, "since"),
+    ):
+        answer = desk.get("/api/v1/appointments/no-shows/", query)
+        assert answer.status_code == 400
+        assert field in answer.json()["errors"]
+    assert (
+        api_client_for("pharmacist")
+        .get("/api/v1/appointments/no-shows/", {"by": "weekday"})
+        .status_code
+        == 403
+    )

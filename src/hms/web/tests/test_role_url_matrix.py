@@ -168,6 +168,7 @@ URL_TABLE: dict[str, Row] = {
     "appointment-cancel": api(BOOKS, ok=405),
     "appointment-reschedule": api(BOOKS, ok=405),
     "appointment-check-in": api(BOOKS, ok=405),
+    "appointment-no-shows": api(BOOKS, ok=400),  # names no grouping
     "queue-ticket-list": api(BOOKS, ok=400),  # names no department
     "queue-walk-in": api(BOOKS, ok=405),
     "queue-call-next": api(RUNS_CLINIC, ok=405),
