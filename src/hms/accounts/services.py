@@ -22,7 +22,7 @@ from hms.accounts.models import ApiToken, Role, RoleAssignment, User, token_dige
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import InvalidInput, NotFound, NotPermitted
-from hms.core.models import Facility
+from hms.core.models import Facility, author
 from hms.core.text import clean_text
 
 MAX_TOKEN_DAYS = 366
@@ -110,7 +110,7 @@ def create_user(
             raise taken from exc
         for role in role_rows:
             RoleAssignment.objects.create(
-                user=user, role=role, facility=facility, created_by=_user(actor)
+                user=user, role=role, facility=facility, created_by=author(actor)
             )
         record_event(
             action=Action.CREATE,
@@ -142,7 +142,7 @@ def assign_roles(
                 user=user,
                 role=role,
                 facility=facility,
-                defaults={"created_by": _user(actor)},
+                defaults={"created_by": author(actor)},
             )
         record_event(
             action=Action.UPDATE,
@@ -240,7 +240,7 @@ def issue_token(
             prefix=raw[:10],
             digest=token_digest(raw),
             expires_at=timezone.now() + timedelta(days=days),
-            created_by=_user(actor),
+            created_by=author(actor),
         )
         record_event(
             action=Action.CREATE,
@@ -332,7 +332,3 @@ def _new_recovery_codes(user: User) -> list[str]:
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
     return codes
-
-
-def _user(actor: Any) -> User | None:
-    return actor if getattr(actor, "is_authenticated", False) else None

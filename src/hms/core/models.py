@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -130,6 +131,12 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}={self.last_value}"
+
+
+def author(actor: Any):
+    """Who a row records as its author (created_by, updated_by): the acting user when
+    signed in, none for the system (a task, the CLI, a migration)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def mark_saved(*instances: models.Model) -> None:

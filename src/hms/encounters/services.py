@@ -12,7 +12,7 @@ from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import Conflict, InvalidInput
-from hms.core.models import Department
+from hms.core.models import Department, author
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient, TimelineEntry
 from hms.patients.policies import check_patient_permission
@@ -55,7 +55,7 @@ def start_visit(
         raise InvalidInput("That department belongs to another facility.", field="department")
     if encounter_class not in Encounter.Class.values:
         raise InvalidInput(f"Unknown kind of visit {encounter_class!r}.", field="encounter_class")
-    user = _user(actor)
+    user = author(actor)
     with transaction.atomic():
         encounter = Encounter.objects.create(
             facility_id=patient.facility_id,
@@ -105,7 +105,7 @@ def move_visit(*, actor: Any, encounter: Encounter, to: str) -> Encounter:
             )
         locked.status = to
         setattr(locked, _STAMP[to], timezone.now())
-        locked.updated_by = _user(actor)
+        locked.updated_by = author(actor)
         locked.save(update_fields=["status", _STAMP[to], "updated_by", "updated_at"])
         if to in (Status.FINISHED, Status.LEFT):
             add_timeline_entry(
@@ -124,7 +124,3 @@ def move_visit(*, actor: Any, encounter: Encounter, to: str) -> Encounter:
             reason=f"Visit {to}",
         )
     return locked
-
-
-def _user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None

@@ -18,7 +18,7 @@ from django.utils import timezone
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import Conflict, InvalidInput
-from hms.core.models import Facility
+from hms.core.models import Facility, author
 from hms.patients import matching
 from hms.patients.errors import PatientErrorCode as Code
 from hms.patients.models import (
@@ -35,7 +35,7 @@ from hms.patients.references import (
     patient_references,
     reference_label,
 )
-from hms.patients.services import _reason, _timeline, _user
+from hms.patients.services import _reason, _timeline
 
 Kind = TimelineEntry.Kind
 
@@ -168,7 +168,7 @@ def dismiss_duplicate(
     check_patient_permission(actor, Perm.MERGE_PATIENTS, candidate.patient)
     check_patient_permission(actor, Perm.MERGE_PATIENTS, candidate.other)
     reason = _required_reason(reason)
-    user = _user(actor)
+    user = author(actor)
     with transaction.atomic():
         locked = (
             DuplicateCandidate.objects.select_for_update()
@@ -228,7 +228,7 @@ def merge_patients(*, actor: Any, survivor: Patient, merged: Patient, reason: st
             "Records of different facilities cannot be merged.", code=Code.CANNOT_MERGE
         )
     reason = _required_reason(reason)
-    user = _user(actor)
+    user = author(actor)
     try:
         with transaction.atomic():
             return _merge(actor, user, survivor, merged, reason)
@@ -301,7 +301,7 @@ def unmerge_patients(*, actor: Any, merge: PatientMerge, reason: str) -> Patient
     check_patient_permission(actor, Perm.MERGE_PATIENTS, merge.survivor)
     check_patient_permission(actor, Perm.MERGE_PATIENTS, merge.merged)
     reason = _required_reason(reason)
-    user = _user(actor)
+    user = author(actor)
     with transaction.atomic():
         merge = PatientMerge.objects.select_for_update().get(pk=merge.pk)
         survivor, merged = _lock_pair(merge.survivor, merge.merged)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import InvalidInput, NotFound
+from hms.core.models import author
 from hms.patients import images
 from hms.patients.errors import PatientErrorCode
 from hms.patients.models import Patient, PatientPhoto, TimelineEntry
@@ -23,10 +24,6 @@ from hms.patients.policies import check_patient_permission
 from hms.patients.services import add_timeline_entry, record_patient_read
 
 NO_PHOTO = "This patient has no photo."
-
-
-def _user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def patient_photo(*, patient: Patient) -> PatientPhoto | None:
@@ -65,7 +62,7 @@ def upload_patient_photo(
             code=PatientErrorCode.NOT_ACTIVE,
         )
     picture = images.normalise_photo(images.read_upload(upload))
-    user = _user(actor)
+    user = author(actor)
     with transaction.atomic():
         locked = _lock(patient, user)
         photo = patient_photo(patient=locked)
@@ -90,7 +87,7 @@ def remove_patient_photo(*, actor: Any, patient: Patient) -> None:
     a merged record too, so a removal never waits for an unmerge.
     """
     check_patient_permission(actor, Perm.EDIT_PATIENT, patient)
-    user = _user(actor)
+    user = author(actor)
     with transaction.atomic():
         locked = _lock(patient, user)
         photo = patient_photo(patient=locked)

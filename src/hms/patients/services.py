@@ -16,7 +16,7 @@ from hms.audit.services import Action, record_event, record_events
 from hms.core import crypto
 from hms.core.bulk import pipelined, reserve_ids
 from hms.core.errors import InvalidInput
-from hms.core.models import Facility, keep_related, mark_saved
+from hms.core.models import Facility, author, keep_related, mark_saved
 from hms.core.sequences import next_number
 from hms.core.text import reason_text
 from hms.patients import matching, mrn, search, writing
@@ -35,10 +35,6 @@ from hms.patients.names import search_name
 from hms.patients.policies import check_patient_permission
 
 Kind = TimelineEntry.Kind
-
-
-def _user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _probe(data: PatientInput, birth_date: dt.date | None, phone_index: str) -> matching.Probe:
@@ -176,7 +172,7 @@ def register_patient(
         )
         if matches and not override:
             raise PossibleDuplicates(matches)
-    user = _user(actor)
+    user = author(actor)
     now = timezone.now()
     patient = Patient(
         facility=facility, created_by=user, updated_by=user, created_at=now, updated_at=now
@@ -233,7 +229,7 @@ def update_patient(
         data, region=patient.facility.country, today=timezone.localdate()
     )
     reason = _reason(reason, "reason")
-    user = _user(actor)
+    user = author(actor)
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
         before = _snapshot(locked)
@@ -346,7 +342,7 @@ def add_timeline_entry(
     try:
         with transaction.atomic():
             return _timeline(
-                patient, kind, summary, _user(actor), detail=detail, at=occurred_at, source=source
+                patient, kind, summary, author(actor), detail=detail, at=occurred_at, source=source
             )
     except IntegrityError:
         return TimelineEntry.objects.get(source=source)
@@ -374,7 +370,7 @@ def log_contact(
             patient,
             kind,
             summary,
-            _user(actor),
+            author(actor),
             at=occurred_at,
             detail={"outcome": outcome} if outcome else {},
         )

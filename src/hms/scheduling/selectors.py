@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import zoneinfo
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -100,7 +99,7 @@ def appointments(
     if practitioner is not None:
         found = found.filter(practitioner__external_id=practitioner)
     if date is not None:
-        zone = zoneinfo.ZoneInfo(facility.timezone)
+        zone = times.zone_of(facility)
         found = found.filter(
             starts_at__gte=times.at(date, dt.time(0), zone),
             starts_at__lt=times.at(date + dt.timedelta(days=1), dt.time(0), zone),
@@ -141,7 +140,7 @@ def no_show_rates(
         raise ValueError(f"no-show rates by {by!r}")
     if facility is None or not can_view(viewer, facility):
         return []
-    zone = zoneinfo.ZoneInfo(facility.timezone)
+    zone = times.zone_of(facility)
     kept = Appointment.objects.filter(
         facility=facility,
         status__in=[

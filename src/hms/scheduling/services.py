@@ -15,7 +15,7 @@ from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from hms.core.models import Facility
+from hms.core.models import Facility, author
 from hms.core.text import reason_text
 from hms.patients.models import Patient, TimelineEntry
 from hms.patients.policies import check_patient_permission
@@ -95,8 +95,8 @@ def add_schedule(
             breaks=[[b[0].strftime("%H:%M"), b[1].strftime("%H:%M")] for b in breaks],
             valid_from=valid_from,
             valid_until=valid_until,
-            created_by=_user(actor),
-            updated_by=_user(actor),
+            created_by=author(actor),
+            updated_by=author(actor),
         )
         today = timezone.localdate(timezone=times.zone_of(facility))
         materialise(schedule, until=today + dt.timedelta(days=HORIZON_DAYS))
@@ -272,8 +272,8 @@ def add_block(
             starts_at=starts_at,
             ends_at=ends_at,
             reason=reason,
-            created_by=_user(actor),
-            updated_by=_user(actor),
+            created_by=author(actor),
+            updated_by=author(actor),
         )
         slots = Slot.objects.filter(
             schedule__facility=facility, starts_at__lt=ends_at, ends_at__gt=starts_at
@@ -376,8 +376,8 @@ def _book(actor, patient: Patient, slot: Slot, kind: str | None, reason: str) ->
                 ends_at=slot.ends_at,
                 kind=kind or schedule.kind,
                 reason=reason,
-                created_by=_user(actor),
-                updated_by=_user(actor),
+                created_by=author(actor),
+                updated_by=author(actor),
             )
     except IntegrityError as exc:
         raise Conflict(
@@ -425,7 +425,7 @@ def _cancel(actor, appointment: Appointment, reason: str) -> Appointment:
     locked.status = Appointment.Status.CANCELLED
     locked.cancel_reason = reason
     locked.cancelled_at = timezone.now()
-    locked.updated_by = _user(actor)
+    locked.updated_by = author(actor)
     locked.save(
         update_fields=["status", "cancel_reason", "cancelled_at", "updated_by", "updated_at"]
     )
@@ -466,10 +466,6 @@ def reschedule_appointment(
 def _when(appointment: Appointment) -> str:
     local = timezone.localtime(appointment.starts_at, times.zone_of(appointment.facility))
     return f"{local:%a %d %b %Y %H:%M}"
-
-
-def _user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 # An appointment not checked in this long after its start is a no-show.

@@ -10,7 +10,7 @@ from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import Conflict, InvalidInput
-from hms.core.models import Department, Facility, keep_related
+from hms.core.models import Department, Facility, author, keep_related
 from hms.core.names import tokens
 from hms.core.text import reason_text
 from hms.staff import policies
@@ -32,10 +32,6 @@ _FIELDS = (
 )
 
 
-def _user(actor: Any):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def search_name(given_name: str, family_name: str) -> str:
     """Lower-cased "given family" without accents, as the directory search reads it."""
     return " ".join([*tokens(given_name), *tokens(family_name)])[:220]
@@ -52,7 +48,7 @@ def add_practitioner(*, actor: Any, facility: Facility, data: PractitionerInput)
     data = validate(data, region=facility.country)
     department = _department(facility, data.department)
     specialties = _specialties(data.specialties)
-    user = _user(actor)
+    user = author(actor)
     practitioner = Practitioner(facility=facility, created_by=user, updated_by=user)
     _apply(practitioner, data, department)
     with transaction.atomic():
@@ -87,7 +83,7 @@ def update_practitioner(
         )
         before = _snapshot(locked, [s.code for s in locked.specialties.all()])
         _apply(locked, data, department)
-        locked.updated_by = _user(actor)
+        locked.updated_by = author(actor)
         _save(locked)
         locked.specialties.set(specialties)
         after = _snapshot(locked, [s.code for s in specialties])
@@ -113,7 +109,7 @@ def add_specialty(*, actor: Any, code: str, name: str) -> Specialty:
     name = reason_text(name, "name", limit=120)
     if not name:
         raise InvalidInput("This is required.", field="name")
-    user = _user(actor)
+    user = author(actor)
     specialty = Specialty(code=code, name=name, created_by=user, updated_by=user)
     with transaction.atomic():
         try:

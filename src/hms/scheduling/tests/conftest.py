@@ -5,7 +5,6 @@ slot held for emergencies."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from hms.patients.testing import registered
 from hms.scheduling import services
 from hms.scheduling.models import Room, Slot
+from hms.scheduling.times import zone_of
 from hms.staff.models import Practitioner, Specialty
 
 
@@ -47,11 +47,7 @@ def admin(make_user):
 
 @pytest.fixture
 def tomorrow(facility) -> dt.date:
-    return timezone.localdate(timezone=facility_zone(facility)) + dt.timedelta(days=1)
-
-
-def facility_zone(facility) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(facility.timezone)
+    return timezone.localdate(timezone=zone_of(facility)) + dt.timedelta(days=1)
 
 
 @pytest.fixture
