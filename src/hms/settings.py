@@ -8,10 +8,11 @@ generated once in the data folder.
 import os
 import secrets
 import sys
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 TESTING = "pytest" in sys.modules
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "csp",
     "template_partials",
     "js_lib_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "hms.core",
     "hms.accounts",
     "hms.audit",
@@ -288,6 +291,59 @@ SPECTACULAR_SETTINGS = {
 EMAIL_BACKEND = os.environ.get(
     "HMS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+# With HMS_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend:
+EMAIL_HOST = os.environ.get("HMS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("HMS_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("HMS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HMS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("HMS_EMAIL_STARTTLS")
+EMAIL_USE_SSL = env_bool("HMS_EMAIL_SSL")
+# A server that stops answering fails the send (and it is retried) instead of
+# holding the worker for ever.
+EMAIL_TIMEOUT = float(os.environ.get("HMS_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("HMS_EMAIL_FROM", "hms <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Text messages: hms.core.sms.ConsoleBackend, FileBackend (one JSON line per message in
+# HMS_SMS_FILE), or a provider's adapter.
+HMS_SMS_BACKEND = os.environ.get(
+    "HMS_SMS_BACKEND",
+    "hms.core.sms.LocmemBackend" if TESTING else "hms.core.sms.ConsoleBackend",
+)
+HMS_SMS_FILE = Path(os.environ.get("HMS_SMS_FILE") or DATA_DIR / "sms.jsonl")
+
+# Messages to patients (hms.patients.messaging): none go out in the facility's quiet
+# hours (its own time zone; "" for none), failed sends are tried again after 1, 4, 16,
+# ... times the first delay, up to the attempts allowed.
+HMS_QUIET_HOURS = os.environ.get("HMS_QUIET_HOURS", "21:00-07:00")
+if HMS_QUIET_HOURS.strip():
+    try:
+        _quiet_start, _quiet_end = HMS_QUIET_HOURS.split("-")
+        time.fromisoformat(_quiet_start.strip()), time.fromisoformat(_quiet_end.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"HMS_QUIET_HOURS={HMS_QUIET_HOURS!r}: give two times, as 21:00-07:00."
+        ) from exc
+HMS_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("HMS_MESSAGE_MAX_ATTEMPTS", "5"))
+HMS_MESSAGE_RETRY_SECONDS = float(os.environ.get("HMS_MESSAGE_RETRY_SECONDS", "60"))
+# Appointment reminders go this many hours before the start (hms.scheduling.reminders).
+HMS_REMINDER_HOURS = [float(h) for h in env_list("HMS_REMINDER_HOURS", "24,2")]
+
+# Background work: Django's Tasks API (the django-tasks backport) with the database as
+# the queue; `hms worker` runs the tasks and enqueues the periodic ones below.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# (task path, every N seconds, optional check that there is work): see hms.core.worker.
+HMS_PERIODIC_TASKS = [
+    ("hms.scheduling.tasks.send_due_messages", 5, "hms.patients.sending.has_due_messages"),
+    ("hms.scheduling.tasks.mark_no_shows", 300, None),
+    ("hms.scheduling.tasks.lapse_waitlist_offers", 60, None),
+    ("hms.core.tasks.prune_task_results", 3600, None),
+]
 
 # Application logs carry request ids and codes, never patient data: the audit trail is
 # the only place that names who saw what.

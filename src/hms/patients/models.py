@@ -290,3 +290,69 @@ class PatientMerge(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.merged_id}->{self.survivor_id}"
+
+
+class OutboundMessage(models.Model):
+    """A message to a patient (email or SMS): the outbox that reminders, billing and the
+    portal queue into and the task worker sends from (hms.patients.messaging).
+
+    `reference` names the message once ("appointment:<uuid>:reminder-24h:sms"), so the
+    same message is never queued twice; `topic` is what it is about ("appointment:<uuid>"),
+    so a cancellation finds the pending ones. Bodies hold no clinical detail (HIPAA
+    minimum necessary): a time, a place and a reference.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.BigAutoField(primary_key=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    reference = models.CharField(max_length=160)
+    topic = models.CharField(max_length=120)
+    purpose = models.CharField(max_length=40)  # "reminder", "confirmation", ...
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    due_at = models.DateTimeField()
+    # Not sent after this (a reminder once the appointment has started).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    # The worker batch holding it while status is "sending".
+    claimed_by = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Where it went, read from the patient's record at sending (encrypted, as there).
+    sent_to = EncryptedTextField(blank=True)
+    # May go during quiet hours: a cancellation the patient must read before setting out.
+    ignores_quiet_hours = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        constraints = [
+            # A constraint rather than unique=True: no second (pattern) index on PostgreSQL.
+            models.UniqueConstraint(fields=["reference"], name="message_reference_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["topic"], name="message_topic"),
+            models.Index(
+                fields=["due_at"], condition=Q(status="queued"), name="message_queued_due"
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="message_sending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference

@@ -21,7 +21,13 @@ from hms.patients.references import (
 
 # References a merge moves to the survivor, as "app_label.Model.field".
 MOVED: frozenset[str] = frozenset(
-    {"scheduling.Appointment.patient", "encounters.Encounter.patient"}
+    {
+        "scheduling.Appointment.patient",
+        "encounters.Encounter.patient",
+        "scheduling.WaitlistEntry.patient",
+        # Pending reminders follow the appointments they are about.
+        "patients.OutboundMessage.patient",
+    }
 )
 
 

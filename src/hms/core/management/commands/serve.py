@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -18,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=min(4, multiprocessing.cpu_count() * 2))
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-collectstatic", action="store_true")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a task worker beside the server (run `hms worker` elsewhere)",
+        )
 
     def handle(self, *args, **options):
         if not options["no_collectstatic"] and not settings.DEBUG:
@@ -45,4 +52,27 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"hms serving on http://{options['host']}:{options['port']}/")
-        Server().run()
+        worker = None
+        if not options["no_worker"]:
+            log = settings.DATA_DIR / "worker.log"
+            worker = _start_worker(log)
+            self.stdout.write(f"A task worker runs beside it (messages to patients); log: {log}")
+        try:
+            Server().run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+
+
+def _start_worker(log_path) -> subprocess.Popen:
+    """One `hms worker` beside the server (messages to patients, no-shows): it ends with
+    the server, even when the server is killed (--exit-with-parent). Its output (the
+    console email and SMS backends print every message) goes to `log_path`, not over
+    the server's."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hms.cli", "worker", "--exit-with-parent"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
