@@ -79,6 +79,9 @@ class Schedule(BaseModel):
     emergency_slots = models.PositiveSmallIntegerField(default=0)
     # Breaks inside the session, as [["10:30", "10:45"]] in wall-clock time.
     breaks = models.JSONField(default=list, blank=True)
+    # A chronic no-show's booking adds a place to its slot instead of taking one, so
+    # the slot can be booked again by someone likely to come.
+    double_book_no_shows = models.BooleanField(default=False)
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)  # inclusive; none: open-ended
     is_active = models.BooleanField(default=True)
@@ -165,6 +168,8 @@ class Slot(models.Model):
             ),
         ]
         indexes = [
+            # Any slot in time order (FHIR Slot searches of every status).
+            models.Index(fields=["starts_at"], name="slot_by_time"),
             # "The next free slots": open slots in time order.
             models.Index(
                 fields=["starts_at", "practitioner"],
@@ -219,6 +224,9 @@ class Appointment(BaseModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # Booked as a chronic no-show in a session that double-books them: the booking
+    # raised the slot's capacity by one, and its cancellation lowers it again.
+    adds_place = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["starts_at"]
@@ -234,6 +242,61 @@ class Appointment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class WaitlistEntry(BaseModel):
+    """A patient waiting for an earlier slot with a practitioner or of a specialty.
+    When a matching slot is freed it is offered to the first one waiting; the offer
+    lapses after a while and passes to the next."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a slot"
+        BOOKED = "booked", "Booked"
+        REMOVED = "removed", "Removed"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waitlist")
+    practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    specialty = models.ForeignKey(
+        "staff.Specialty", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices, blank=True)
+    # The days the patient can come, inclusive; none: any.
+    earliest = models.DateField(null=True, blank=True)
+    latest = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    offered_slot = models.ForeignKey(
+        Slot, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # Slots this patient let pass (declined or did not answer): not offered again.
+    passed_slots = models.JSONField(default=list, blank=True)
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(practitioner__isnull=False) | Q(specialty__isnull=False),
+                name="waitlist_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(earliest__isnull=True)
+                | Q(latest__isnull=True)
+                | Q(latest__gte=F("earliest")),
+                name="waitlist_day_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["facility", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting for {self.practitioner or self.specialty}"
 
 
 class QueueTicket(models.Model):

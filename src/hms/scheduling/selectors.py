@@ -14,7 +14,7 @@ from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.core.models import Facility
 from hms.scheduling import times
-from hms.scheduling.models import Appointment, Slot
+from hms.scheduling.models import Appointment, Room, Schedule, Slot, WaitlistEntry
 
 
 def open_slots(facility: Facility) -> QuerySet[Slot]:
@@ -175,3 +175,82 @@ def no_show_rates(
         for row in rows
     ]
     return sorted(found, key=lambda r: (-r["rate"], -r["appointments"], r["label"]))
+
+
+# A patient who missed at least this many of their last appointments, and this share of
+# them, is a chronic no-show: their slots may be double-booked (Schedule.double_book_no_shows).
+CHRONIC_NO_SHOWS = 2
+CHRONIC_NO_SHOW_RATE = 0.3
+NO_SHOW_LOOKBACK = 10
+
+
+def no_show_history(patient: Any) -> dict:
+    """The patient's record of coming to appointments, shown at booking: of their last
+    NO_SHOW_LOOKBACK appointments that reached their time, how many were missed, the
+    last missed one, and whether that makes them a chronic no-show."""
+    recent = list(
+        Appointment.objects.filter(
+            patient=patient,
+            status__in=[
+                Appointment.Status.FULFILLED,
+                Appointment.Status.ARRIVED,
+                Appointment.Status.NOSHOW,
+            ],
+        )
+        .order_by("-starts_at")
+        .values_list("status", "starts_at")[:NO_SHOW_LOOKBACK]
+    )
+    missed = [when for status, when in recent if status == Appointment.Status.NOSHOW]
+    return {
+        "appointments": len(recent),
+        "no_shows": len(missed),
+        "last_no_show": missed[0] if missed else None,
+        "chronic": len(missed) >= CHRONIC_NO_SHOWS
+        and len(missed) / len(recent) >= CHRONIC_NO_SHOW_RATE,
+    }
+
+
+def waitlist(
+    *,
+    viewer: Any,
+    facility: Facility | None,
+    status: str | None = None,
+    patient: uuid.UUID | None = None,
+    practitioner: uuid.UUID | None = None,
+    limit: int = 500,
+) -> list[WaitlistEntry]:
+    """The facility's waitlist, first come first: waiting and offered entries unless a
+    status is asked for."""
+    if facility is None or not can_view(viewer, facility):
+        return []
+    found = WaitlistEntry.objects.filter(facility=facility)
+    if status:
+        found = found.filter(status=status)
+    else:
+        found = found.filter(
+            status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED]
+        )
+    if patient is not None:
+        found = found.filter(patient__external_id=patient)
+    if practitioner is not None:
+        found = found.filter(practitioner__external_id=practitioner)
+    related = ("patient", "practitioner", "specialty", "offered_slot", "appointment")
+    return list(found.select_related(*related).order_by("created_at", "id")[:limit])
+
+
+def schedules(
+    *, viewer: Any, facility: Facility | None, practitioner: uuid.UUID | None = None
+) -> list[Schedule]:
+    """The facility's active weekly sessions, by practitioner, day and time."""
+    if facility is None or not can_view(viewer, facility):
+        return []
+    found = Schedule.objects.filter(facility=facility, is_active=True)
+    if practitioner is not None:
+        found = found.filter(practitioner__external_id=practitioner)
+    return list(found.select_related("practitioner", "room").order_by("weekday", "starts_at"))
+
+
+def rooms(*, viewer: Any, facility: Facility | None) -> list[Room]:
+    if facility is None or not can_view(viewer, facility):
+        return []
+    return list(Room.objects.filter(facility=facility, is_active=True).select_related("department"))

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,7 +21,7 @@ from hms.core.text import reason_text
 from hms.patients.models import Patient, TimelineEntry
 from hms.patients.policies import check_patient_permission
 from hms.patients.services import add_timeline_entry
-from hms.scheduling import selectors, times
+from hms.scheduling import reminders, selectors, times, waitlist
 from hms.scheduling.errors import SchedulingErrorCode as Code
 from hms.scheduling.errors import SlotTaken
 from hms.scheduling.models import (
@@ -53,6 +54,7 @@ def add_schedule(
     capacity: int = 1,
     emergency_slots: int = 0,
     breaks: Sequence[tuple[dt.time, dt.time]] = (),
+    double_book_no_shows: bool = False,
 ) -> Schedule:
     """Add a weekly session for `practitioner` and create its slots up to the horizon.
 
@@ -92,6 +94,7 @@ def add_schedule(
             slot_minutes=slot_minutes,
             capacity=capacity,
             emergency_slots=emergency_slots,
+            double_book_no_shows=double_book_no_shows,
             breaks=[[b[0].strftime("%H:%M"), b[1].strftime("%H:%M")] for b in breaks],
             valid_from=valid_from,
             valid_until=valid_until,
@@ -102,6 +105,39 @@ def add_schedule(
         materialise(schedule, until=today + dt.timedelta(days=HORIZON_DAYS))
         record_event(action=Action.CREATE, actor=actor, obj=schedule)
     return schedule
+
+
+def add_room(*, actor: Any, facility: Facility, code: str, name: str, department=None) -> Room:
+    """Add a consulting room (or another bookable place). Requires MANAGE_SCHEDULES;
+    Conflict when the facility has a room of that code."""
+    policies.check_permission(actor, Perm.MANAGE_SCHEDULES, facility)
+    name = reason_text(name, "name", required=True, limit=120)
+    room = Room(facility=facility, department=department, code=code, name=name)
+    room.created_by = room.updated_by = author(actor)
+    try:
+        room.full_clean(exclude=["facility", "department", "created_by", "updated_by"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(messages[0], field=field) from exc
+    with transaction.atomic():
+        if Room.objects.filter(facility=facility, code=code).exists():
+            raise Conflict(f"Room {code} exists already.", field="code")
+        room.save()
+        record_event(action=Action.CREATE, actor=actor, obj=room)
+    return room
+
+
+def extend_horizons(*, today: dt.date | None = None) -> int:
+    """Carry every active schedule's slots forward to HORIZON_DAYS from today; run
+    daily. Returns how many slots it created."""
+    created = 0
+    for schedule in Schedule.objects.filter(is_active=True).select_related("facility"):
+        local = today or timezone.localdate(timezone=times.zone_of(schedule.facility))
+        if schedule.valid_until is not None and schedule.valid_until < local:
+            continue
+        with transaction.atomic():
+            created += materialise(schedule, until=local + dt.timedelta(days=HORIZON_DAYS))
+    return created
 
 
 def _check_session(
@@ -314,6 +350,7 @@ def book_appointment(
     reason = reason_text(reason, "reason")
     with transaction.atomic():
         appointment = _book(actor, patient, slot, kind, reason)
+        reminders.plan_for_booking(appointment)
         record_event(
             action=Action.CREATE,
             actor=actor,
@@ -345,8 +382,10 @@ def _book(actor, patient: Patient, slot: Slot, kind: str | None, reason: str) ->
         actor, Perm.BOOK_EMERGENCY_SLOT, patient.facility
     ):
         raise NotPermitted("That slot is held for emergencies.", code=Code.EMERGENCY_SLOT)
+    adds_place = schedule.double_book_no_shows and selectors.no_show_history(patient)["chronic"]
+    grow = {"capacity": F("capacity") + 1} if adds_place else {}
     taken = Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity"), blocked_reason="").update(
-        booked=F("booked") + 1
+        booked=F("booked") + 1, **grow
     )
     if not taken:
         slot.refresh_from_db(fields=["blocked_reason"])
@@ -376,6 +415,7 @@ def _book(actor, patient: Patient, slot: Slot, kind: str | None, reason: str) ->
                 ends_at=slot.ends_at,
                 kind=kind or schedule.kind,
                 reason=reason,
+                adds_place=adds_place,
                 created_by=author(actor),
                 updated_by=author(actor),
             )
@@ -404,6 +444,7 @@ def cancel_appointment(*, actor: Any, appointment: Appointment, reason: str) -> 
     reason = reason_text(reason, "reason", required=True)
     with transaction.atomic():
         cancelled = _cancel(actor, appointment, reason)
+        reminders.plan_for_cancellation(appointment)
         record_event(
             action=Action.UPDATE,
             actor=actor,
@@ -429,7 +470,8 @@ def _cancel(actor, appointment: Appointment, reason: str) -> Appointment:
     locked.save(
         update_fields=["status", "cancel_reason", "cancelled_at", "updated_by", "updated_at"]
     )
-    Slot.objects.filter(pk=locked.slot_id, booked__gt=0).update(booked=F("booked") - 1)
+    shrink = {"capacity": F("capacity") - 1} if locked.adds_place else {}
+    Slot.objects.filter(pk=locked.slot_id, booked__gt=0).update(booked=F("booked") - 1, **shrink)
     add_timeline_entry(
         patient=appointment.patient,
         kind=TimelineEntry.Kind.APPOINTMENT,
@@ -438,6 +480,7 @@ def _cancel(actor, appointment: Appointment, reason: str) -> Appointment:
         detail={"appointment": str(locked.external_id), "status": "cancelled"},
         source=f"appointment:{locked.external_id}:cancelled",
     )
+    waitlist.offer_freed_slot(locked.slot_id, actor=actor)
     return locked
 
 
@@ -453,6 +496,7 @@ def reschedule_appointment(
         new = _book(actor, appointment.patient, slot, old.kind, old.reason)
         new.rescheduled_from = old
         new.save(update_fields=["rescheduled_from"])
+        reminders.plan_for_reschedule(old=appointment, new=new)
         record_event(
             action=Action.UPDATE,
             actor=actor,

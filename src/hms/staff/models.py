@@ -82,3 +82,20 @@ class Practitioner(BaseModel):
     @property
     def display_name(self) -> str:
         return " ".join(p for p in (self.title, self.given_name, self.family_name) if p)
+
+
+class PractitionerPhoto(BaseModel):
+    """The practitioner's portrait for the directory and the patient portal: a JPEG of
+    at most 480 px re-encoded from the upload (hms.patients.images). A table of its own
+    so the directory's searches never load pictures."""
+
+    practitioner = models.OneToOneField(
+        Practitioner, on_delete=models.CASCADE, related_name="photo"
+    )
+    image = models.BinaryField(editable=False)
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+    size = models.PositiveIntegerField(help_text="Bytes of the JPEG")
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}"

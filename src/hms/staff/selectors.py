@@ -82,4 +82,4 @@ def specialty_catalogue() -> QuerySet[Specialty]:
 
 
 def _with_related(qs: QuerySet[Practitioner]) -> QuerySet[Practitioner]:
-    return qs.select_related("facility", "department").prefetch_related("specialties")
+    return qs.select_related("facility", "department", "user").prefetch_related("specialties")

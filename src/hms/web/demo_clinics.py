@@ -13,9 +13,10 @@ from django.utils import timezone
 from hms.accounts.models import User
 from hms.core.models import Department, Facility
 from hms.patients.models import Patient
-from hms.scheduling import queue, services
+from hms.scheduling import queue, services, waitlist
 from hms.scheduling.models import Room, Slot
 from hms.scheduling.times import zone_of
+from hms.staff import profile
 from hms.staff import services as staff
 from hms.staff.inputs import PractitionerInput
 from hms.staff.models import Practitioner, Specialty
@@ -66,6 +67,20 @@ def load_demo_clinics(hospital: Facility) -> None:
     )
     booked = _book_the_week(hospital, desk, patients[:120], rng)
     _todays_queue(hospital, desk, doctors, booked, patients[120:])
+    _waitlist(desk, doctors, booked, patients[140:144])
+
+
+def _waitlist(desk, doctors, booked, patients) -> None:
+    """Patients waiting for an earlier paediatric slot; one booking is cancelled, so
+    the first of them holds an offer."""
+    paediatrics = Specialty.objects.get(code="PAED")
+    for patient in patients:
+        waitlist.add_to_waitlist(actor=desk, patient=patient, specialty=paediatrics)
+    later = [a for a in booked if a.practitioner_id == doctors[3].pk][-1:]
+    for appointment in later:
+        services.cancel_appointment(
+            actor=desk, appointment=appointment, reason="Family travelling upcountry"
+        )
 
 
 def _doctors(hospital: Facility, admin: User) -> list[Practitioner]:
@@ -75,14 +90,14 @@ def _doctors(hospital: Facility, admin: User) -> list[Practitioner]:
     doctors = []
     for number, row in enumerate(DOCTORS, start=1):
         title, given, family, kind, dept, specialty, room, languages, username = row
-        Room.objects.get_or_create(
-            facility=hospital,
-            code=room,
-            defaults={
-                "name": f"Consulting room {number}",
-                "department": Department.objects.get(facility=hospital, code=dept),
-            },
-        )
+        if not Room.objects.filter(facility=hospital, code=room).exists():
+            services.add_room(
+                actor=admin,
+                facility=hospital,
+                code=room,
+                name=f"Consulting room {number}",
+                department=Department.objects.get(facility=hospital, code=dept),
+            )
         doctor = staff.add_practitioner(
             actor=admin,
             facility=hospital,
@@ -100,10 +115,9 @@ def _doctors(hospital: Facility, admin: User) -> list[Practitioner]:
         )
         if username:
             # Signing in as this user is signing in as this doctor (their worklist).
-            Practitioner.objects.filter(pk=doctor.pk).update(
-                user=User.objects.get(username=username)
+            doctor = profile.link_user(
+                actor=admin, practitioner=doctor, user=User.objects.get(username=username)
             )
-            doctor.refresh_from_db()
         doctors.append(doctor)
     return doctors
 

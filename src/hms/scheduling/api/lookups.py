@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hms.core.errors import NotFound
-from hms.scheduling.models import Appointment, Slot
+from hms.scheduling.models import Appointment, Slot, WaitlistEntry
 
 
 def facility_of(request):
@@ -30,3 +30,14 @@ def appointment_of(request, external_id) -> Appointment:
     if appointment is None:
         raise NotFound("No such appointment.")
     return appointment
+
+
+def waitlist_entry_of(request, external_id) -> WaitlistEntry:
+    entry = (
+        WaitlistEntry.objects.select_related("patient__facility")
+        .filter(external_id=external_id, facility=facility_of(request))
+        .first()
+    )
+    if entry is None:
+        raise NotFound("No such waitlist entry.")
+    return entry

@@ -35,6 +35,7 @@ class AppointmentSerializer(Serializer):
     status = serializers.CharField()
     reason = serializers.CharField()
     cancel_reason = serializers.CharField()
+    adds_place = serializers.BooleanField()
     rescheduled_from = serializers.UUIDField(
         source="rescheduled_from.external_id", default=None, allow_null=True
     )
@@ -65,3 +66,61 @@ class NoShowRateSerializer(Serializer):
     appointments = serializers.IntegerField()
     no_shows = serializers.IntegerField()
     rate = serializers.FloatField()
+
+
+class WaitlistEntrySerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    patient = serializers.UUIDField(source="patient.external_id")
+    practitioner = PractitionerRefSerializer(default=None, allow_null=True)
+    specialty = serializers.CharField(source="specialty.code", default="")
+    kind = serializers.CharField()
+    earliest = serializers.DateField()
+    latest = serializers.DateField()
+    note = serializers.CharField()
+    status = serializers.CharField()
+    offered_slot = SlotSerializer(default=None, allow_null=True)
+    offer_expires_at = serializers.DateTimeField()
+    appointment = serializers.UUIDField(
+        source="appointment.external_id", default=None, allow_null=True
+    )
+    added_at = serializers.DateTimeField(source="created_at")
+
+
+class NoShowHistorySerializer(Serializer):
+    appointments = serializers.IntegerField()
+    no_shows = serializers.IntegerField()
+    last_no_show = serializers.DateTimeField(allow_null=True)
+    chronic = serializers.BooleanField()
+
+
+class RoomSerializer(Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    department = serializers.CharField(source="department.code", default="")
+
+
+class ScheduleSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    practitioner = PractitionerRefSerializer()
+    room = serializers.CharField(source="room.code", default="")
+    kind = serializers.CharField()
+    weekday = serializers.IntegerField()
+    starts_at = serializers.TimeField()
+    ends_at = serializers.TimeField()
+    slot_minutes = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+    emergency_slots = serializers.IntegerField()
+    breaks = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    double_book_no_shows = serializers.BooleanField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+
+
+class BlockSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    kind = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    practitioner = PractitionerRefSerializer(default=None, allow_null=True)
+    room = serializers.CharField(source="room.code", default="")

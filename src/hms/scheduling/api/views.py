@@ -28,7 +28,7 @@ from hms.scheduling.errors import SlotTaken
 from hms.scheduling.models import Appointment, AppointmentKind
 
 
-def _taken(exc: SlotTaken) -> Response:
+def taken(exc: SlotTaken) -> Response:
     body = {**exc.as_dict(), "next_free": SlotSerializer(exc.next_free, many=True).data}
     return Response(body, status=exc.status)
 
@@ -100,7 +100,7 @@ class AppointmentListCreateApi(PermissionByMethod, APIView):
                 reason=values["reason"],
             )
         except SlotTaken as exc:
-            return _taken(exc)
+            return taken(exc)
         return Response(AppointmentSerializer(appointment).data, status=201)
 
 
@@ -141,7 +141,7 @@ class AppointmentRescheduleApi(APIView):
                 reason=body.validated_data["reason"],
             )
         except SlotTaken as exc:
-            return _taken(exc)
+            return taken(exc)
         return Response(AppointmentSerializer(moved).data, status=201)
 
 

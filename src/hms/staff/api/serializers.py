@@ -107,3 +107,4 @@ class PractitionerSerializer(Serializer):
     consultation_fee = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     currency = serializers.CharField(source="facility.currency")
     is_active = serializers.BooleanField()
+    user = serializers.CharField(source="user.username", default="")
