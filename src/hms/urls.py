@@ -27,6 +27,7 @@ urlpatterns = [
     path("patients/duplicates/", include("hms.patients.web.duplicate_urls")),
     path("patients/", include("hms.patients.web.urls")),
     path("queue/", include("hms.scheduling.web.urls")),
+    path("appointments/", include("hms.scheduling.web.page_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

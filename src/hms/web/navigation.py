@@ -22,6 +22,10 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Home", "web:home", None, "g h"),
     NavItem("Patients", "patients:search", Perm.VIEW_PATIENT, "g p"),
+    NavItem("Check-in desk", "queue:desk", Perm.CHECK_IN, "g k"),
+    NavItem("Appointments", "appointments:calendar", Perm.VIEW_SCHEDULE, "g c"),
+    NavItem("Waitlist", "appointments:waitlist", Perm.VIEW_SCHEDULE, ""),
+    NavItem("Worklist", "queue:worklist", Perm.RUN_CLINIC, "g w"),
     NavItem("Duplicates", "duplicates:worklist", Perm.MERGE_PATIENTS, "g d"),
     NavItem("Audit trail", "audit:search", Perm.VIEW_AUDIT, "g a"),
     NavItem("Users", "accounts:user-list", Perm.MANAGE_USERS, "g u"),
