@@ -33,6 +33,7 @@ from hms.patients.photos import upload_patient_photo
 from hms.patients.services import register_patient
 from hms.patients.tests.images import a_jpeg
 from hms.patients.tests.mpi_helpers import a_merge
+from hms.scheduling.queue import walk_in
 from hms.staff.inputs import PractitionerInput
 from hms.staff.services import add_practitioner
 
@@ -140,6 +141,26 @@ URL_TABLE: dict[str, Row] = {
     "duplicates:unmerge": post_only_page(),
     # The waiting-room screen of a department: public (ticket numbers only).
     "queue:waiting-room": public(PAGE),
+    # The outpatient loop's pages: the check-in desk and slips, the doctor's worklist,
+    # day and week views, booking; the changes answer POST only.
+    "queue:desk": page(BOOKS),
+    "queue:walk-in": post_only_page(),
+    "queue:ticket-slip": page(BOOKS),
+    "queue:ticket-finish": post_only_page(),
+    "queue:worklist": page(RUNS_CLINIC),
+    "queue:call-next": post_only_page(),
+    "appointments:calendar": page(BOOKS),
+    "appointments:book": page(BOOKS),
+    "appointments:book-options": page(BOOKS),
+    "appointments:book-slots": page(BOOKS),
+    "appointments:check-in": post_only_page(),
+    "appointments:waitlist": page(BOOKS),
+    "appointments:waitlist-add": post_only_page(),
+    "appointments:waitlist-accept": post_only_page(),
+    "appointments:waitlist-decline": post_only_page(),
+    "appointments:waitlist-remove": post_only_page(),
+    "appointments:cancel": page(BOOKS, ok=404),  # no such appointment: found after the check
+    "appointments:reschedule": page(BOOKS, ok=404),
     # Django admin: reference data for administrators.
     "admin:index": page({ADMIN}),
     "admin:core_facility_changelist": page({ADMIN}),
@@ -164,11 +185,19 @@ URL_TABLE: dict[str, Row] = {
     "patient-merge-undo": api(MERGES_PATIENTS, ok=405),
     # Scheduling over REST; cancel and reschedule are POST only.
     "slot-list": api(BOOKS),
+    "room-list": api(BOOKS),
+    "schedule-list": api(BOOKS),
+    "schedule-block-create": api({ADMIN}, ok=405),  # POST only
     "appointment-list": api(BOOKS),
     "appointment-cancel": api(BOOKS, ok=405),
     "appointment-reschedule": api(BOOKS, ok=405),
     "appointment-check-in": api(BOOKS, ok=405),
     "appointment-no-shows": api(BOOKS, ok=400),  # names no grouping
+    "appointment-no-show-history": api(BOOKS),
+    "waitlist": api(BOOKS),
+    "waitlist-accept": api(BOOKS, ok=405),
+    "waitlist-decline": api(BOOKS, ok=405),
+    "waitlist-remove": api(BOOKS, ok=405),
     "queue-ticket-list": api(BOOKS, ok=400),  # names no department
     "queue-walk-in": api(BOOKS, ok=405),
     "queue-call-next": api(RUNS_CLINIC, ok=405),
@@ -176,6 +205,8 @@ URL_TABLE: dict[str, Row] = {
     # The staff directory: read by whoever sees schedules; changed by administrators.
     "practitioner-list": api(BOOKS),
     "practitioner-detail": api(BOOKS),
+    "practitioner-photo": api(BOOKS, ok=404),  # the matrix doctor has no portrait
+    "practitioner-user": api({ADMIN}, ok=405),  # PUT only
     "specialty-list": api(BOOKS),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
@@ -183,6 +214,19 @@ URL_TABLE: dict[str, Row] = {
     "fhir-patient-type": api(SEES_PATIENTS),
     "fhir-patient-instance": api(SEES_PATIENTS),
     "fhir-patient-version": api(SEES_PATIENTS),
+    # FHIR scheduling: as the REST directory and scheduling; visits are patient data.
+    "fhir-practitioner-search": api(BOOKS),
+    "fhir-practitioner-read": api(BOOKS),
+    "fhir-practitionerrole-search": api(BOOKS),
+    "fhir-practitionerrole-read": api(BOOKS),
+    "fhir-schedule-search": api(BOOKS),
+    "fhir-schedule-read": api(BOOKS, ok=404),  # the matrix clinic has no sessions
+    "fhir-slot-search": api(BOOKS),
+    "fhir-slot-read": api(BOOKS, ok=404),
+    "fhir-appointment-type": api(BOOKS),
+    "fhir-appointment-instance": api(BOOKS, ok=404),
+    "fhir-encounter-search": api(SEES_PATIENTS),
+    "fhir-encounter-read": api(SEES_PATIENTS, ok=404),
     # Transactions are POST to the base, with or without the final slash.
     "fhir-transaction": api(REGISTERS_PATIENTS, ok=405),
     "fhir-base": api(REGISTERS_PATIENTS, ok=405),
@@ -358,11 +402,21 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         facility=facility,
         data=PractitionerInput(given_name="Matrix", family_name="Doctor"),
     )
+    ticket = walk_in(
+        actor=colleague, patient=patient, department=facility.departments.get(code="OPD")
+    )
     return {
         ("accounts:user-detail", "external_id"): colleague.external_id,
+        ("queue:ticket-slip", "ticket_id"): ticket.pk,
+        ("appointments:book", "external_id"): patient.external_id,
+        ("appointments:book-options", "external_id"): patient.external_id,
+        ("appointments:book-slots", "external_id"): patient.external_id,
         ("fhir-organization-read", "resource_id"): facility.external_id,
         ("patient-detail", "external_id"): patient.external_id,
         ("practitioner-detail", "external_id"): practitioner.external_id,
+        ("practitioner-photo", "external_id"): practitioner.external_id,
+        ("practitioner-user", "external_id"): practitioner.external_id,
+        ("appointment-no-show-history", "patient_id"): patient.external_id,
         ("patients:patient-detail", "external_id"): patient.external_id,
         ("queue:waiting-room", "facility_code"): facility.code,
         ("queue:waiting-room", "department_code"): "OPD",
@@ -375,6 +429,8 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         ("fhir-patient-instance", "resource_id"): patient.external_id,
         ("fhir-patient-version", "resource_id"): patient.external_id,
         ("fhir-patient-version", "version_id"): fhir_version_of(patient),
+        ("fhir-practitioner-read", "resource_id"): practitioner.external_id,
+        ("fhir-practitionerrole-read", "resource_id"): practitioner.external_id,
         ("api-not-found", "path"): "no-such-endpoint/",
         ("fhir-not-found", "path"): "NoSuchResource",
     }
