@@ -342,6 +342,7 @@ HMS_PERIODIC_TASKS = [
     ("hms.scheduling.tasks.send_due_messages", 5, "hms.patients.sending.has_due_messages"),
     ("hms.scheduling.tasks.mark_no_shows", 300, None),
     ("hms.scheduling.tasks.lapse_waitlist_offers", 60, None),
+    ("hms.scheduling.tasks.extend_horizons", 6 * 3600, None),
     ("hms.core.tasks.prune_task_results", 3600, None),
 ]
 

@@ -38,3 +38,10 @@ def lapse_waitlist_offers() -> int:
     """Offers of freed slots not taken in time go to the next patient waiting."""
     with _as_task():
         return waitlist.lapse_offers()
+
+
+@task()
+def extend_horizons() -> int:
+    """Carry every active session's slots forward to the booking horizon."""
+    with _as_task():
+        return services.extend_horizons()

@@ -226,3 +226,11 @@ def test_a_night_session_keeps_its_real_length_across_a_clock_change(day, expect
     assert len(found) == expected
     assert all(end - start == dt.timedelta(hours=1) for start, end in found)
     assert found[0][0] == dt.datetime.combine(day, dt.time(0), tzinfo=london)
+
+
+def test_the_horizon_moves_forward_with_the_days(schedule, tomorrow):
+    before = Slot.objects.filter(schedule=schedule).count()
+    created = services.extend_horizons(today=tomorrow + dt.timedelta(days=14))
+    assert created == 2 * 15  # two more weekly sessions of 15 bookable slots
+    assert Slot.objects.filter(schedule=schedule).count() == before + created
+    assert services.extend_horizons(today=tomorrow + dt.timedelta(days=14)) == 0
