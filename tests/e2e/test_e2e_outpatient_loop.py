@@ -64,7 +64,7 @@ def test_book_remind_check_in_call_and_finish(
     page, browser, sign_in, site, make_user, facility, afternoon_clinic, settings, screenshot
 ):
     from hms.encounters.models import Encounter
-    from hms.patients.messaging import send_due_messages
+    from hms.patients.sending import send_due_messages
     from hms.patients.testing import registered
     from hms.patients.tests.smtp import smtp_server
     from hms.scheduling.models import Appointment
