@@ -156,3 +156,31 @@ def assert_messages_say_when_and_where_only(inbox, reference: str) -> None:
         assert "14:00" in body
         assert "Chest pain" not in body
     assert "remind" in inbox.messages[1]["Subject"].lower()
+
+
+def test_the_scheduler_adds_a_weekly_session_on_the_page(
+    page, sign_in, site, make_user, afternoon_clinic, screenshot, enrolled_device, totp_now
+):
+    from hms.scheduling.models import Schedule
+
+    doctor, _, tomorrow = afternoon_clinic
+    scheduler = make_user("admin", username="ruth")
+    device = enrolled_device(scheduler)
+    sign_in("ruth")
+    page.get_by_label("Code").fill(totp_now(device.bin_key))
+    page.get_by_role("button", name="Verify").click()
+    page.goto(site(f"/appointments/sessions/?doctor={doctor.external_id}"))
+    expect(
+        page.get_by_role("heading", name=re.compile("Sessions · Dr Amina Hassan"))
+    ).to_be_visible()
+    form = page.locator("form", has=page.get_by_role("button", name="Add session"))
+    form.get_by_label("Day", exact=True).select_option(str(tomorrow.weekday()))
+    form.get_by_label("From", exact=True).fill("08:00")
+    form.get_by_label("To", exact=True).fill("11:00")
+    form.get_by_label("Slot (minutes)").fill("30")
+    form.get_by_label("Room").select_option("R3")
+    page.get_by_role("button", name="Add session").click()
+    expect(page.get_by_text("Session added for Dr Amina Hassan")).to_be_visible()
+    expect(page.get_by_role("cell", name="08:00–11:00")).to_be_visible()
+    screenshot("scheduling-10-sessions")
+    assert Schedule.objects.filter(practitioner=doctor).count() == 2

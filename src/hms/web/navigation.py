@@ -25,6 +25,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Check-in desk", "queue:desk", Perm.CHECK_IN, "g k"),
     NavItem("Appointments", "appointments:calendar", Perm.VIEW_SCHEDULE, "g c"),
     NavItem("Waitlist", "appointments:waitlist", Perm.VIEW_SCHEDULE, ""),
+    NavItem("Sessions", "appointments:sessions", Perm.MANAGE_SCHEDULES, ""),
     NavItem("Worklist", "queue:worklist", Perm.RUN_CLINIC, "g w"),
     NavItem("Duplicates", "duplicates:worklist", Perm.MERGE_PATIENTS, "g d"),
     NavItem("Audit trail", "audit:search", Perm.VIEW_AUDIT, "g a"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hms.scheduling.web import actions, booking, calendar, waitlist
+from hms.scheduling.web import actions, booking, calendar, sessions, waitlist
 
 app_name = "appointments"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("book/<uuid:external_id>/options/", booking.options, name="book-options"),
     path("book/<uuid:external_id>/slots/", booking.slot_choices, name="book-slots"),
     path("book/<uuid:external_id>/wait/", waitlist.add, name="waitlist-add"),
+    path("sessions/", sessions.sessions, name="sessions"),
     path("waitlist/", waitlist.waitlist_page, name="waitlist"),
     path("waitlist/<uuid:external_id>/accept/", waitlist.accept, name="waitlist-accept"),
     path("waitlist/<uuid:external_id>/decline/", waitlist.decline, name="waitlist-decline"),

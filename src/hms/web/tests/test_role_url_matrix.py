@@ -155,6 +155,7 @@ URL_TABLE: dict[str, Row] = {
     "appointments:book-slots": page(BOOKS),
     "appointments:check-in": post_only_page(),
     "appointments:waitlist": page(BOOKS),
+    "appointments:sessions": page({ADMIN}),
     "appointments:waitlist-add": post_only_page(),
     "appointments:waitlist-accept": post_only_page(),
     "appointments:waitlist-decline": post_only_page(),
