@@ -37,6 +37,15 @@ DOCTORS = [
     ("Dr", "Nancy", "Chepkoech", "doctor", "PAED", "PAED", "R5", ["en", "sw"], None),
     ("Dr", "Mary", "Atieno", "doctor", "ANC", "OBS", "R6", ["en", "sw", "luo"], None),
 ]
+# The clinical officer runs the weekend clinic too, so the demo's today has a clinic
+# whatever the day; some doctors also see patients on Saturday.
+WEEKEND_CLINIC = 2
+
+
+def _days_of(number: int) -> int:
+    return 7 if number == WEEKEND_CLINIC else (5 if number % 3 else 6)
+
+
 MORNING, AFTERNOON = (dt.time(8), dt.time(12)), (dt.time(14), dt.time(16))
 
 
@@ -46,7 +55,7 @@ def load_demo_clinics(hospital: Facility) -> None:
     doctors = _doctors(hospital, admin)
     for number, doctor in enumerate(doctors):
         room = Room.objects.get(facility=hospital, code=DOCTORS[number][6])
-        for weekday in range(5 if number % 3 else 6):  # some also see patients on Saturday
+        for weekday in range(_days_of(number)):
             for starts, ends in (MORNING, AFTERNOON) if weekday < 5 else (MORNING,):
                 services.add_schedule(
                     actor=admin,
