@@ -338,6 +338,12 @@ TASKS = {
     }
 }
 # (task path, every N seconds, optional check that there is work): see hms.core.worker.
+# The waiting-room screen shows ticket numbers only; "initials" adds "Baraka M." beside a
+# patient called, where the clinic has decided its patients accept that.
+HMS_SCREEN_NAMES = os.environ.get("HMS_SCREEN_NAMES", "none")
+if HMS_SCREEN_NAMES not in ("none", "initials"):
+    raise ImproperlyConfigured(f"HMS_SCREEN_NAMES={HMS_SCREEN_NAMES!r}: none or initials.")
+
 HMS_PERIODIC_TASKS = [
     ("hms.scheduling.tasks.send_due_messages", 5, "hms.patients.sending.has_due_messages"),
     ("hms.scheduling.tasks.mark_no_shows", 300, None),

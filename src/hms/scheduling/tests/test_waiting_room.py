@@ -58,3 +58,18 @@ def test_htmx_polls_get_the_board_alone(receptionist, facility, opd):
 )
 def test_an_unknown_department_is_not_found(facility, path):
     assert Client().get(path).status_code == 404
+
+
+def test_an_installation_may_show_the_called_patient_s_first_name_and_initial(
+    receptionist, make_user, facility, opd, practitioner, settings
+):
+    settings.HMS_SCREEN_NAMES = "initials"
+    for name in ("Zawadi", "Baraka"):
+        queue.walk_in(
+            actor=receptionist, patient=registered(facility, given_name=name), department=opd
+        )
+    queue.call_next(actor=make_user("doctor"), practitioner=practitioner, department=opd)
+    html = Client().get(SCREEN).content.decode()
+    assert "Zawadi O." in html  # called: first name and the family name's initial
+    assert "Baraka" not in html  # waiting: a number only
+    assert "Otieno" not in html
