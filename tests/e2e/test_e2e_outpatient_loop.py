@@ -183,4 +183,7 @@ def test_the_scheduler_adds_a_weekly_session_on_the_page(
     expect(page.get_by_text("Session added for Dr Amina Hassan")).to_be_visible()
     expect(page.get_by_role("cell", name="08:00–11:00")).to_be_visible()
     screenshot("scheduling-10-sessions")
+    page.goto(site("/appointments/doctors/?q=hassan"))
+    expect(page.locator("table.directory tbody tr")).to_contain_text("Dr Amina Hassan")
+    screenshot("scheduling-11-directory")
     assert Schedule.objects.filter(practitioner=doctor).count() == 2

@@ -24,6 +24,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Patients", "patients:search", Perm.VIEW_PATIENT, "g p"),
     NavItem("Check-in desk", "queue:desk", Perm.CHECK_IN, "g k"),
     NavItem("Appointments", "appointments:calendar", Perm.VIEW_SCHEDULE, "g c"),
+    NavItem("Doctors", "appointments:directory", Perm.VIEW_SCHEDULE, ""),
     NavItem("Waitlist", "appointments:waitlist", Perm.VIEW_SCHEDULE, ""),
     NavItem("Sessions", "appointments:sessions", Perm.MANAGE_SCHEDULES, ""),
     NavItem("Worklist", "queue:worklist", Perm.RUN_CLINIC, "g w"),

@@ -156,6 +156,9 @@ URL_TABLE: dict[str, Row] = {
     "appointments:check-in": post_only_page(),
     "appointments:waitlist": page(BOOKS),
     "appointments:sessions": page({ADMIN}),
+    "appointments:directory": page(BOOKS),
+    "appointments:doctor-photo": page(BOOKS, ok=404),  # the matrix doctor has no portrait
+    "appointments:doctor-photo-upload": post_only_page(),
     "appointments:waitlist-add": post_only_page(),
     "appointments:waitlist-accept": post_only_page(),
     "appointments:waitlist-decline": post_only_page(),
@@ -416,6 +419,7 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         ("patient-detail", "external_id"): patient.external_id,
         ("practitioner-detail", "external_id"): practitioner.external_id,
         ("practitioner-photo", "external_id"): practitioner.external_id,
+        ("appointments:doctor-photo", "external_id"): practitioner.external_id,
         ("practitioner-user", "external_id"): practitioner.external_id,
         ("appointment-no-show-history", "patient_id"): patient.external_id,
         ("patients:patient-detail", "external_id"): patient.external_id,
