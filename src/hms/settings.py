@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "hms.staff",
     "hms.encounters",
     "hms.scheduling",
+    "hms.billing",
     "hms.interop",
     "hms.interop.fhir",
     "hms.web",
@@ -350,7 +351,18 @@ HMS_PERIODIC_TASKS = [
     ("hms.scheduling.tasks.lapse_waitlist_offers", 60, None),
     ("hms.scheduling.tasks.extend_horizons", 6 * 3600, None),
     ("hms.core.tasks.prune_task_results", 3600, None),
+    ("hms.core.events.deliver_pending_events", 60, "hms.core.events.has_pending_events"),
 ]
+
+# Billing. The consultation fee is charged when the visit is checked in ("check_in"),
+# when the consultation ends ("finish"), or not at all ("off").
+HMS_CONSULTATION_CHARGE_AT = os.environ.get("HMS_CONSULTATION_CHARGE_AT", "check_in")
+if HMS_CONSULTATION_CHARGE_AT not in ("check_in", "finish", "off"):
+    raise ImproperlyConfigured(
+        f"HMS_CONSULTATION_CHARGE_AT={HMS_CONSULTATION_CHARGE_AT!r}: check_in, finish or off."
+    )
+# A discount above this share of an invoice's subtotal needs a supervisor's approval.
+HMS_DISCOUNT_APPROVAL_PERCENT = float(os.environ.get("HMS_DISCOUNT_APPROVAL_PERCENT", "10"))
 
 # Application logs carry request ids and codes, never patient data: the audit trail is
 # the only place that names who saw what.

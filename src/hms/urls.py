@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("hms.patients.api.urls")),
     path("", include("hms.scheduling.api.urls")),
     path("", include("hms.staff.api.urls")),
+    path("", include("hms.billing.api.urls")),
     re_path(r"^(?P<path>.*)$", api_not_found, name="api-not-found"),
 ]
 

@@ -32,6 +32,14 @@ class Perm(StrEnum):
     MANAGE_SCHEDULES = "scheduling.manage_schedules"
     CHECK_IN = "encounters.check_in"
     RUN_CLINIC = "encounters.run_clinic"
+    VIEW_BILLING = "billing.view_billing"
+    MANAGE_TARIFFS = "billing.manage_tariffs"
+    CAPTURE_CHARGE = "billing.capture_charge"
+    OVERRIDE_PRICE = "billing.override_price"
+    VOID_CHARGE = "billing.void_charge"
+    MANAGE_INVOICES = "billing.manage_invoices"
+    APPROVE_DISCOUNT = "billing.approve_discount"
+    TAKE_PAYMENT = "billing.take_payment"
 
 
 class RoleCode(StrEnum):
@@ -43,6 +51,7 @@ class RoleCode(StrEnum):
     LAB_TECHNICIAN = "lab_technician"
     RADIOLOGIST = "radiologist"
     BILLING_CLERK = "billing_clerk"
+    CASHIER = "cashier"
     WARD_MANAGER = "ward_manager"
     AUDITOR = "auditor"
     PATIENT = "patient"
@@ -69,6 +78,18 @@ _FRONT_DESK = (
     }
 )
 _RECORDS = _FRONT_DESK | {Perm.MERGE_PATIENTS, Perm.IMPORT_PATIENTS}
+# Billing: clerks capture charges and prepare invoices; cashiers take the money and
+# finalise the invoice at the till. Changing prices, overriding a tariff, voiding a
+# charge and a discount above the threshold are a supervisor's (the administrator's)
+# approval, so no one both makes and waves through the same correction.
+_BILLS = frozenset({Perm.VIEW_BILLING, Perm.CAPTURE_CHARGE, Perm.MANAGE_INVOICES})
+_SUPERVISES_BILLING = _BILLS | {
+    Perm.MANAGE_TARIFFS,
+    Perm.OVERRIDE_PRICE,
+    Perm.VOID_CHARGE,
+    Perm.APPROVE_DISCOUNT,
+    Perm.TAKE_PAYMENT,
+}
 
 ROLES: dict[RoleCode, RoleDefinition] = {
     r.code: r
@@ -77,6 +98,7 @@ ROLES: dict[RoleCode, RoleDefinition] = {
             RoleCode.ADMIN,
             "Administrator",
             _RECORDS
+            | _SUPERVISES_BILLING
             | {
                 Perm.MANAGE_FACILITY,
                 Perm.MANAGE_USERS,
@@ -111,7 +133,13 @@ ROLES: dict[RoleCode, RoleDefinition] = {
         RoleDefinition(
             RoleCode.BILLING_CLERK,
             "Billing clerk",
-            _SEES_PATIENTS | {Perm.LOG_PATIENT_CONTACT},
+            _SEES_PATIENTS | _BILLS | {Perm.LOG_PATIENT_CONTACT},
+            False,
+        ),
+        RoleDefinition(
+            RoleCode.CASHIER,
+            "Cashier",
+            _SEES_PATIENTS | {Perm.VIEW_BILLING, Perm.MANAGE_INVOICES, Perm.TAKE_PAYMENT},
             False,
         ),
         # Ward managers keep the ward's records straight, duplicates included.

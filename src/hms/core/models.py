@@ -158,3 +158,29 @@ def keep_related(instance: models.Model, **children: list[models.Model]) -> None
         queryset._result_cache = list(rows)
         queryset._prefetch_done = True
         cache[name] = queryset
+
+
+class Event(models.Model):
+    """A domain event a service published (hms.core.events): the outbox row written in
+    the publishing transaction, so a subscriber that fails (or a process that dies
+    after the commit) loses nothing; undelivered rows are delivered again later."""
+
+    name = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # Only the rows still to deliver: the retry task's look stays small.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="event_undelivered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}#{self.pk}"

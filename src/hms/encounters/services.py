@@ -11,6 +11,7 @@ from django.utils import timezone
 from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
+from hms.core import events
 from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import Department, author
 from hms.encounters.models import Encounter
@@ -44,7 +45,8 @@ def start_visit(
     encounter_class: str = Encounter.Class.AMBULATORY,
 ) -> Encounter:
     """Open an outpatient visit for a patient who has arrived. Requires CHECK_IN; runs
-    inside the caller's transaction if any (the front desk's check-in)."""
+    inside the caller's transaction if any (the front desk's check-in). Publishes
+    `visit.started` (billing charges the consultation after commit)."""
     check_patient_permission(actor, Perm.CHECK_IN, patient)
     if not patient.is_active or patient.is_deceased:
         raise InvalidInput(
@@ -75,6 +77,7 @@ def start_visit(
             detail={"encounter": str(encounter.external_id)},
             source=f"encounter:{encounter.external_id}:arrived",
         )
+        events.publish("visit.started", **_visit_payload(encounter))
         record_event(
             action=Action.CREATE,
             actor=actor,
@@ -88,7 +91,8 @@ def move_visit(*, actor: Any, encounter: Encounter, to: str) -> Encounter:
     """Move a visit one step on (triaged, in consultation, finished, or left without
     being seen), stamping the time of the step. Requires RUN_CLINIC (CHECK_IN is enough
     to record that a patient left). Conflict for a step it cannot take from where it
-    is: a finished visit does not start again."""
+    is: a finished visit does not start again. Publishes `visit.finished` when the
+    visit ends seen."""
     front_desk = to == Status.LEFT and policies.has_permission(
         actor, Perm.CHECK_IN, encounter.facility
     )
@@ -116,6 +120,8 @@ def move_visit(*, actor: Any, encounter: Encounter, to: str) -> Encounter:
                 detail={"encounter": str(locked.external_id)},
                 source=f"encounter:{locked.external_id}:{to}",
             )
+        if to == Status.FINISHED:
+            events.publish("visit.finished", **_visit_payload(locked))
         record_event(
             action=Action.UPDATE,
             actor=actor,
@@ -124,3 +130,12 @@ def move_visit(*, actor: Any, encounter: Encounter, to: str) -> Encounter:
             reason=f"Visit {to}",
         )
     return locked
+
+
+def _visit_payload(encounter: Encounter) -> dict[str, str]:
+    """What subscribers of the visit events get: public ids, as JSON. Subscribers read
+    the rest themselves, so publishing stays one insert."""
+    return {
+        "encounter": str(encounter.external_id),
+        "patient": str(encounter.patient.external_id),
+    }

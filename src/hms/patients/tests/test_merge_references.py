@@ -25,6 +25,8 @@ MOVED: frozenset[str] = frozenset(
         "scheduling.Appointment.patient",
         "encounters.Encounter.patient",
         "scheduling.WaitlistEntry.patient",
+        "billing.Charge.patient",
+        "billing.Invoice.patient",
         # Pending reminders follow the appointments they are about.
         "patients.OutboundMessage.patient",
     }

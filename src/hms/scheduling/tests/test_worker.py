@@ -63,6 +63,7 @@ def test_periodic_tasks_are_enqueued_once_per_period():
 
     assert sorted(first) == [
         "hms.core.tasks.prune_task_results",
+        "hms.scheduling.tasks.extend_horizons",
         "hms.scheduling.tasks.lapse_waitlist_offers",
         NO_SHOWS,
     ]

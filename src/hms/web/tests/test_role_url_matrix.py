@@ -52,6 +52,8 @@ MERGES_PATIENTS = frozenset({ADMIN, RoleCode.WARD_MANAGER.value})
 # Seeing schedules and booking: the front desk, nurses, doctors and records staff.
 BOOKS = REGISTERS_PATIENTS | {RoleCode.DOCTOR.value}
 RUNS_CLINIC = frozenset({ADMIN, RoleCode.NURSE.value, RoleCode.DOCTOR.value})
+# Billing: clerks and cashiers see charges and invoices; supervisors (admin) approve.
+SEES_BILLING = frozenset({ADMIN, RoleCode.BILLING_CLERK.value, RoleCode.CASHIER.value})
 
 PAGE = "page"  # session sign-in, HTML; anonymous visitors are sent to sign in
 API = "api"  # bearer token, JSON (REST) or FHIR JSON; anonymous callers get 401
@@ -212,6 +214,16 @@ URL_TABLE: dict[str, Row] = {
     "practitioner-photo": api(BOOKS, ok=404),  # the matrix doctor has no portrait
     "practitioner-user": api({ADMIN}, ok=405),  # PUT only
     "specialty-list": api(BOOKS),
+    # Billing over REST: the tariff, charges and invoices; changes answer POST only.
+    "billing-item-list": api(SEES_BILLING),
+    "billing-price-list-list": api(SEES_BILLING),
+    "billing-price-list-prices": api(SEES_BILLING, ok=404),  # no such price list
+    "billing-charge-list": api(SEES_BILLING, ok=400),  # names no patient
+    "billing-charge-void": api({ADMIN}, ok=405),
+    "billing-invoice-list": api(SEES_BILLING),
+    "billing-invoice-detail": api(SEES_BILLING, ok=404),  # no such invoice
+    "billing-invoice-discount": api(SEES_BILLING, ok=405),
+    "billing-invoice-finalise": api(SEES_BILLING, ok=405),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),

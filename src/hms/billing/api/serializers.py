@@ -1,0 +1,109 @@
+"""Shapes of billing's REST API: amounts are strings ("1500.00"), never floats, both
+ways; public ids are UUIDs; items and price lists are named by their codes."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from hms.core.api.fields import StrictSerializer
+from hms.core.api.serializers import Serializer
+from hms.core.money import parse_amount
+
+
+class AmountField(serializers.Field):
+    """A decimal amount given as a string ("12.50") or an integer. Floats are refused:
+    0.1 + 0.2 is not 0.3 in binary, and money must be exact."""
+
+    default_error_messages = {"invalid": 'Give the amount as a string such as "12.50".'}
+
+    def to_internal_value(self, data):
+        try:
+            return parse_amount(data)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class ItemSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    department = serializers.CharField(source="department.code", default=None)
+    specialty = serializers.CharField(source="specialty.code", default=None)
+    is_active = serializers.BooleanField()
+
+
+class PriceListSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    currency = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class PriceSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    item = serializers.CharField(source="item.code")
+    amount = AmountField()
+    tax_rate = AmountField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+
+
+class ChargeSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    patient = serializers.UUIDField(source="patient.external_id")
+    encounter = serializers.UUIDField(source="encounter.external_id", default=None)
+    item = serializers.CharField(source="item.code")
+    description = serializers.CharField()
+    quantity = AmountField()
+    unit_price = AmountField()
+    tax_rate = AmountField()
+    amount = AmountField()
+    currency = serializers.CharField()
+    price_list = serializers.CharField(source="price_list.code")
+    price_overridden = serializers.BooleanField()
+    service_date = serializers.DateField()
+    source = serializers.CharField()
+    note = serializers.CharField()
+    status = serializers.CharField()
+    invoice = serializers.UUIDField(source="invoice.external_id", default=None)
+    void_reason = serializers.CharField()
+
+
+class InvoiceLineSerializer(Serializer):
+    position = serializers.IntegerField()
+    charge = serializers.UUIDField(source="charge.external_id")
+    description = serializers.CharField()
+    quantity = AmountField()
+    unit_price = AmountField()
+    gross = AmountField()
+    discount = AmountField()
+    tax_rate = AmountField()
+    tax = AmountField()
+    line_total = AmountField()
+
+
+class InvoiceSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    number = serializers.CharField()
+    status = serializers.CharField()
+    patient = serializers.UUIDField(source="patient.external_id")
+    encounter = serializers.UUIDField(source="encounter.external_id", default=None)
+    currency = serializers.CharField()
+    subtotal = AmountField()
+    discount_total = AmountField()
+    tax_total = AmountField()
+    total = AmountField()
+    discount_reason = serializers.CharField()
+    finalised_at = serializers.DateTimeField()
+    lines = InvoiceLineSerializer(many=True)
+
+
+class PatientFilter(StrictSerializer):
+    patient = serializers.UUIDField()
+    format = serializers.CharField(required=False)  # DRF's renderer switch

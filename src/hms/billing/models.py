@@ -1,0 +1,302 @@
+"""Billing: the tariff (billable items, price lists, prices over time), the charges
+captured as services are rendered, and the invoices they are billed on.
+
+Money is Decimal in 12-digit, 2-place columns with the facility's currency beside it
+(hms.core.money rounds it). Financial rows are never deleted: a charge is voided with a
+reason, a price is closed by the next one, an invoice is final once numbered.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from hms.core.models import BaseModel, Department, Facility, code_validator
+from hms.core.text import validate_single_line
+
+
+def _money(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def _adds_up(total: str, first: str, *terms: tuple[int, str]) -> Q:
+    """`total` equals `first` plus or minus each of `terms`. To within half a cent:
+    SQLite keeps decimals as binary floats, and its CHECK would find 2.91 - 0.01 + 0.46
+    unequal to 3.36; amounts are whole cents, so any real difference is a cent or more."""
+    expression = models.F(first)
+    for sign, name in terms:
+        expression = expression + models.F(name) if sign > 0 else expression - models.F(name)
+    half_cent = models.Value(Decimal("0.005"), output_field=models.DecimalField())
+    return Q(**{f"{total}__gte": expression - half_cent}) & Q(
+        **{f"{total}__lte": expression + half_cent}
+    )
+
+
+def _rate(**kwargs) -> models.DecimalField:
+    # A percentage: 16.00 is 16 %.
+    return models.DecimalField(max_digits=5, decimal_places=2, **kwargs)
+
+
+class BillableItem(BaseModel):
+    """Something the hospital charges for: a consultation (per specialty), a procedure,
+    a bed-day class, a lab test, an imaging study, a drug, a consumable, a package."""
+
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", "Consultation"
+        PROCEDURE = "procedure", "Procedure"
+        BED_DAY = "bed_day", "Bed day"
+        LAB = "lab", "Laboratory test"
+        IMAGING = "imaging", "Imaging"
+        DRUG = "drug", "Drug"
+        CONSUMABLE = "consumable", "Consumable"
+        PACKAGE = "package", "Package"
+        OTHER = "other", "Other"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=20, validators=[code_validator])
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # For consultations: which specialty this fee is for (none: a general consultation).
+    specialty = models.ForeignKey(
+        "staff.Specialty", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="billable_item_code_unique"),
+            models.CheckConstraint(
+                condition=Q(specialty__isnull=True) | Q(kind="consultation"),
+                name="billable_item_specialty_only_for_consultations",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PriceList(BaseModel):
+    """A tariff: what the facility charges one group of payers (self-pay patients, an
+    insurer's plan, staff, charity cases). Its currency is the facility's."""
+
+    class Kind(models.TextChoices):
+        SELF_PAY = "self_pay", "Self-pay"
+        PAYER = "payer", "Payer or plan"
+        STAFF = "staff", "Staff"
+        CHARITY = "charity", "Charity"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=20, validators=[code_validator])
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    currency = models.CharField(max_length=3, editable=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="price_list_code_unique"),
+            # The list every patient is charged from unless another applies.
+            models.UniqueConstraint(
+                fields=["facility"],
+                condition=Q(kind="self_pay"),
+                name="price_list_one_self_pay_per_facility",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Price(BaseModel):
+    """What one item costs on one price list from `valid_from` until the day before
+    `valid_until` (open-ended when none). The prices of an item on a list never overlap:
+    a new price closes the one before it, which stays as history."""
+
+    item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="prices")
+    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="prices")
+    amount = _money()
+    tax_rate = _rate(default=0)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)  # exclusive
+
+    class Meta:
+        ordering = ["item_id", "price_list_id", "valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="price_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="price_tax_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="price_validity_forward",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "price_list", "valid_from"], name="price_starts_once"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "price_list"],
+                condition=Q(valid_until__isnull=True),
+                name="price_one_open_ended",
+            ),
+            # PostgreSQL also refuses any overlap with an exclusion constraint
+            # (migration 0002); SQLite relies on the service's lock and checks.
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} from {self.valid_from}"
+
+
+class Charge(BaseModel):
+    """One service rendered to a patient, priced: the line an invoice is made from.
+
+    `source` says what rendered it ("encounter:<uuid>:consultation", a client's key for
+    a manual charge) and is unique per facility, so capturing the same service twice
+    returns the first charge instead of billing it again."""
+
+    class Status(models.TextChoices):
+        # FHIR ChargeItem.status
+        BILLABLE = "billable", "Billable"
+        BILLED = "billed", "Billed"
+        VOID = "entered-in-error", "Voided"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="charges"
+    )
+    encounter = models.ForeignKey(
+        "encounters.Encounter",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charges",
+    )
+    item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="charges")
+    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="charges")
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=9, decimal_places=3)
+    unit_price = _money()
+    tax_rate = _rate(default=0)
+    amount = _money()  # quantity x unit price, rounded; before discount and tax
+    currency = models.CharField(max_length=3)
+    price_overridden = models.BooleanField(default=False)
+    service_date = models.DateField()
+    source = models.CharField(max_length=200)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BILLABLE)
+    invoice = models.ForeignKey(
+        "Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-service_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "source"], name="charge_source_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="charge_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="charge_unit_price_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"], name="charge_patient_status")]
+
+    def __str__(self) -> str:
+        return self.source
+
+
+class Invoice(BaseModel):
+    """A bill to a patient: lines made from charges, drafted, then finalised with a
+    number gapless per facility and year, after which it does not change."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        FINAL = "final", "Final"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="invoices"
+    )
+    encounter = models.ForeignKey(
+        "encounters.Encounter",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    number = models.CharField(max_length=40, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(max_length=3)
+    subtotal = _money(default=0)
+    discount_total = _money(default=0)
+    tax_total = _money(default=0)
+    total = _money(default=0)
+    discount_reason = models.CharField(max_length=500, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "number"],
+                condition=Q(number__isnull=False),
+                name="invoice_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False),
+                name="invoice_numbered_once_final",
+            ),
+            models.CheckConstraint(
+                condition=_adds_up("total", "subtotal", (-1, "discount_total"), (1, "tax_total")),
+                name="invoice_balanced",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"draft {self.external_id}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class InvoiceLine(models.Model):
+    """One charge on an invoice, each amount rounded on its own line: gross = quantity x
+    unit price, less the line's discount, plus tax on what remains."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=9, decimal_places=3)
+    unit_price = _money()
+    gross = _money()
+    discount = _money(default=0)
+    tax_rate = _rate(default=0)
+    tax = _money(default=0)
+    line_total = _money()
+
+    class Meta:
+        ordering = ["invoice_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "charge"], name="invoice_line_charge_once"),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0) & Q(discount__lte=models.F("gross")),
+                name="invoice_line_discount_range",
+            ),
+            models.CheckConstraint(
+                condition=_adds_up("line_total", "gross", (-1, "discount"), (1, "tax")),
+                name="invoice_line_balanced",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.description}"

@@ -1,0 +1,38 @@
+"""Who may do what in billing. The default is deny: each check names the permission,
+held in the facility the row belongs to (hms.accounts.permissions has the roles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hms.accounts import policies
+from hms.accounts.permissions import Perm
+from hms.core.models import Facility
+
+
+def check_view_billing(actor: Any, facility: Facility) -> None:
+    policies.check_permission(actor, Perm.VIEW_BILLING, facility)
+
+
+def check_manage_tariffs(actor: Any, facility: Facility) -> None:
+    policies.check_permission(actor, Perm.MANAGE_TARIFFS, facility)
+
+
+def check_capture_charge(actor: Any, facility: Facility, *, overriding_price: bool) -> None:
+    """Capturing a charge needs CAPTURE_CHARGE; pricing it by hand instead of from the
+    tariff also needs OVERRIDE_PRICE."""
+    policies.check_permission(actor, Perm.CAPTURE_CHARGE, facility)
+    if overriding_price:
+        policies.check_permission(actor, Perm.OVERRIDE_PRICE, facility)
+
+
+def check_void_charge(actor: Any, facility: Facility) -> None:
+    policies.check_permission(actor, Perm.VOID_CHARGE, facility)
+
+
+def check_manage_invoices(actor: Any, facility: Facility) -> None:
+    policies.check_permission(actor, Perm.MANAGE_INVOICES, facility)
+
+
+def can_approve_discount(actor: Any, facility: Facility) -> bool:
+    return policies.has_permission(actor, Perm.APPROVE_DISCOUNT, facility)
