@@ -34,6 +34,11 @@ def _adds_up(total: str, first: str, *terms: tuple[int, str]) -> Q:
     )
 
 
+# SQLite keeps decimals as binary floats; sums in its CHECKs are compared to within
+# half a cent (amounts are whole cents, so any real excess is a cent or more).
+_HALF_CENT = models.Value(Decimal("0.005"), output_field=models.DecimalField())
+
+
 def _rate(**kwargs) -> models.DecimalField:
     # A percentage: 16.00 is 16 %.
     return models.DecimalField(max_digits=5, decimal_places=2, **kwargs)
@@ -241,6 +246,10 @@ class Invoice(BaseModel):
     total = _money(default=0)
     discount_reason = models.CharField(max_length=500, blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
+    # Kept under the invoice's row lock by hms.billing.services.payments: money
+    # allocated to it, and money given back on it. balance = total - paid + refunded.
+    amount_paid = _money(default=0)
+    amount_refunded = _money(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -258,6 +267,14 @@ class Invoice(BaseModel):
                 condition=_adds_up("total", "subtotal", (-1, "discount_total"), (1, "tax_total")),
                 name="invoice_balanced",
             ),
+            # Never overpaid, never refunded more than was paid: the last line of
+            # defence behind the payment service's lock.
+            models.CheckConstraint(
+                condition=Q(amount_refunded__gte=0)
+                & Q(amount_refunded__lte=models.F("amount_paid"))
+                & Q(amount_paid__lte=models.F("total") + models.F("amount_refunded") + _HALF_CENT),
+                name="invoice_paid_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -266,6 +283,10 @@ class Invoice(BaseModel):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid + self.amount_refunded
 
 
 class InvoiceLine(models.Model):
@@ -300,3 +321,179 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.description}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CARD = "card", "Card"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    MOBILE_MONEY = "mobile_money", "Mobile money"
+    ONLINE = "online", "Online"
+
+
+class Shift(BaseModel):
+    """A cashier's turn at the till: opened with a float, closed with a count of what is
+    in the drawer per method, and handed over. Cash is taken only in an open shift."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        HANDED_OVER = "handed_over", "Handed over"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    cashier = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="cashier_shifts"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    currency = models.CharField(max_length=3)
+    opening_float = _money(default=0)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    expected_total = _money(null=True, blank=True)
+    counted_total = _money(null=True, blank=True)
+    variance = _money(null=True, blank=True)  # counted - expected; negative is short
+    close_note = models.CharField(max_length=500, blank=True)
+    handed_over_to = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "cashier"],
+                condition=Q(status="open"),
+                name="shift_one_open_per_cashier",
+            ),
+            models.CheckConstraint(
+                condition=Q(opening_float__gte=0), name="shift_opening_float_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"shift {self.external_id}"
+
+
+class ShiftCount(models.Model):
+    """What a closing cashier counted for one method, beside what the till expected."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="counts")
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    expected = _money()
+    counted = _money()
+    variance = _money()
+
+    class Meta:
+        ordering = ["shift_id", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "method"], name="shift_count_method_once"),
+            models.CheckConstraint(condition=Q(counted__gte=0), name="shift_count_not_negative"),
+            models.CheckConstraint(
+                condition=_adds_up("variance", "counted", (-1, "expected")),
+                name="shift_count_variance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.counted}"
+
+
+class Payment(BaseModel):
+    """Money received from (or for) a patient, with its receipt number. It is allocated
+    to invoices (PaymentAllocation); what is not allocated is the patient's deposit,
+    applied to later invoices or refunded."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="payments"
+    )
+    receipt_number = models.CharField(max_length=40)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    # The card terminal's slip number, the bank's or mobile-money transaction code.
+    reference = models.CharField(max_length=64, blank=True)
+    amount = _money()
+    unallocated = _money()  # the deposit left on this payment
+    currency = models.CharField(max_length=3)
+    shift = models.ForeignKey(
+        Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    received_at = models.DateTimeField()
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "receipt_number"], name="payment_receipt_unique"
+            ),
+            # One bank or mobile-money transaction is posted once.
+            models.UniqueConstraint(
+                fields=["facility", "method", "reference"],
+                condition=~Q(reference=""),
+                name="payment_reference_once",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(unallocated__gte=0) & Q(unallocated__lte=models.F("amount")),
+                name="payment_unallocated_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(method="cash") | Q(method="online") | ~Q(reference=""),
+                name="payment_reference_required",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "unallocated"], name="payment_patient_deposit")]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment that settles one invoice."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = _money()
+    allocated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["allocated_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount}"
+
+
+class Refund(BaseModel):
+    """Money given back: on an invoice (never more than was paid on it) or out of the
+    patient's deposit (never more than is left), with a reason and its own number."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    number = models.CharField(max_length=40)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(max_length=64, blank=True)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=500)
+    shift = models.ForeignKey(
+        Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-refunded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "number"], name="refund_number_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="refund_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

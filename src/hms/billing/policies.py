@@ -36,3 +36,19 @@ def check_manage_invoices(actor: Any, facility: Facility) -> None:
 
 def can_approve_discount(actor: Any, facility: Facility) -> bool:
     return policies.has_permission(actor, Perm.APPROVE_DISCOUNT, facility)
+
+
+def check_take_payment(actor: Any, facility: Facility) -> None:
+    """Taking money, holding deposits and running a till need TAKE_PAYMENT."""
+    policies.check_permission(actor, Perm.TAKE_PAYMENT, facility)
+
+
+def check_refund(actor: Any, facility: Facility) -> None:
+    """A refund pays money out: TAKE_PAYMENT to pay it, and a supervisor's
+    APPROVE_DISCOUNT, so a cashier alone never refunds what they took."""
+    policies.check_permission(actor, Perm.TAKE_PAYMENT, facility)
+    policies.check_permission(actor, Perm.APPROVE_DISCOUNT, facility)
+
+
+def can_take_payment(actor: Any, facility: Facility) -> bool:
+    return policies.has_permission(actor, Perm.TAKE_PAYMENT, facility)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hms.billing.api import views
+from hms.billing.api import payment_views, shift_views, views
 
 urlpatterns = [
     path("billing/items/", views.ItemListCreateApi.as_view(), name="billing-item-list"),
@@ -35,5 +35,59 @@ urlpatterns = [
         "billing/invoices/<uuid:external_id>/finalise/",
         views.InvoiceFinaliseApi.as_view(),
         name="billing-invoice-finalise",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/pdf/",
+        payment_views.InvoicePdfApi.as_view(),
+        name="billing-invoice-pdf",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/apply-deposit/",
+        payment_views.InvoiceApplyDepositApi.as_view(),
+        name="billing-invoice-apply-deposit",
+    ),
+    path(
+        "billing/payments/",
+        payment_views.PaymentListCreateApi.as_view(),
+        name="billing-payment-list",
+    ),
+    path(
+        "billing/payments/<uuid:external_id>/",
+        payment_views.PaymentDetailApi.as_view(),
+        name="billing-payment-detail",
+    ),
+    path(
+        "billing/payments/<uuid:external_id>/receipt/",
+        payment_views.PaymentReceiptApi.as_view(),
+        name="billing-payment-receipt",
+    ),
+    path(
+        "billing/deposits/",
+        payment_views.DepositListCreateApi.as_view(),
+        name="billing-deposit-list",
+    ),
+    path(
+        "billing/refunds/", payment_views.RefundListCreateApi.as_view(), name="billing-refund-list"
+    ),
+    path("billing/shifts/", shift_views.ShiftListOpenApi.as_view(), name="billing-shift-list"),
+    path(
+        "billing/shifts/current/",
+        shift_views.ShiftCurrentApi.as_view(),
+        name="billing-shift-current",
+    ),
+    path(
+        "billing/shifts/<uuid:external_id>/",
+        shift_views.ShiftDetailApi.as_view(),
+        name="billing-shift-detail",
+    ),
+    path(
+        "billing/shifts/<uuid:external_id>/close/",
+        shift_views.ShiftCloseApi.as_view(),
+        name="billing-shift-close",
+    ),
+    path(
+        "billing/shifts/<uuid:external_id>/handover/",
+        shift_views.ShiftHandoverApi.as_view(),
+        name="billing-shift-handover",
     ),
 ]

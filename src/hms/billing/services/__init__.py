@@ -1,17 +1,28 @@
 """Every write in billing, one keyword-only function per use case, split by aggregate:
-the tariff, charges, invoices."""
+the tariff, charges, invoices, payments and refunds, cashier shifts."""
 
 from hms.billing.services.charges import capture_charge, void_charge
 from hms.billing.services.invoices import apply_discount, draft_invoice, finalise_invoice
+from hms.billing.services.payments import apply_deposit, take_deposit, take_payment
+from hms.billing.services.refunds import refund_deposit, refund_invoice
+from hms.billing.services.shifts import close_shift, hand_over_shift, open_shift
 from hms.billing.services.tariffs import add_billable_item, add_price_list, set_price
 
 __all__ = [
     "add_billable_item",
     "add_price_list",
+    "apply_deposit",
     "apply_discount",
     "capture_charge",
+    "close_shift",
     "draft_invoice",
     "finalise_invoice",
+    "hand_over_shift",
+    "open_shift",
+    "refund_deposit",
+    "refund_invoice",
     "set_price",
+    "take_deposit",
+    "take_payment",
     "void_charge",
 ]

@@ -88,3 +88,11 @@ def tariff(facility, supervisor) -> Tariff:
 @pytest.fixture
 def patient(facility):
     return registered(facility)
+
+
+@pytest.fixture
+def final_invoice(tariff, clerk, patient):
+    """A final invoice of 2,856.00 KES: a consultation and two blood counts."""
+    from hms.billing.tests.payment_helpers import final_invoice_for
+
+    return final_invoice_for(clerk, patient)

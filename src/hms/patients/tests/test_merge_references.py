@@ -27,6 +27,9 @@ MOVED: frozenset[str] = frozenset(
         "scheduling.WaitlistEntry.patient",
         "billing.Charge.patient",
         "billing.Invoice.patient",
+        # Payments (and the deposits left on them) and refunds follow the person.
+        "billing.Payment.patient",
+        "billing.Refund.patient",
         # Pending reminders follow the appointments they are about.
         "patients.OutboundMessage.patient",
     }

@@ -54,6 +54,7 @@ BOOKS = REGISTERS_PATIENTS | {RoleCode.DOCTOR.value}
 RUNS_CLINIC = frozenset({ADMIN, RoleCode.NURSE.value, RoleCode.DOCTOR.value})
 # Billing: clerks and cashiers see charges and invoices; supervisors (admin) approve.
 SEES_BILLING = frozenset({ADMIN, RoleCode.BILLING_CLERK.value, RoleCode.CASHIER.value})
+TAKES_PAYMENT = frozenset({ADMIN, RoleCode.CASHIER.value})
 
 PAGE = "page"  # session sign-in, HTML; anonymous visitors are sent to sign in
 API = "api"  # bearer token, JSON (REST) or FHIR JSON; anonymous callers get 401
@@ -224,6 +225,19 @@ URL_TABLE: dict[str, Row] = {
     "billing-invoice-detail": api(SEES_BILLING, ok=404),  # no such invoice
     "billing-invoice-discount": api(SEES_BILLING, ok=405),
     "billing-invoice-finalise": api(SEES_BILLING, ok=405),
+    # The till: whoever sees billing reads payments; admins and cashiers take money.
+    "billing-invoice-pdf": api(SEES_BILLING, ok=404),  # no such invoice
+    "billing-invoice-apply-deposit": api(TAKES_PAYMENT, ok=405),
+    "billing-payment-list": api(SEES_BILLING, ok=400),  # names no invoice or patient
+    "billing-payment-detail": api(SEES_BILLING, ok=404),
+    "billing-payment-receipt": api(SEES_BILLING, ok=404),
+    "billing-deposit-list": api(SEES_BILLING, ok=400),  # names no patient
+    "billing-refund-list": api(SEES_BILLING, ok=400),  # names no invoice or patient
+    "billing-shift-list": api(SEES_BILLING),
+    "billing-shift-current": api(TAKES_PAYMENT, ok=404),  # the matrix user has none open
+    "billing-shift-detail": api(SEES_BILLING, ok=404),
+    "billing-shift-close": api(TAKES_PAYMENT, ok=405),
+    "billing-shift-handover": api(TAKES_PAYMENT, ok=405),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),

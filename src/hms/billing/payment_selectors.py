@@ -1,0 +1,114 @@
+"""Reads of payments, refunds, deposits and shifts, scoped to the viewer's facility."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from hms.billing import policies
+from hms.billing.models import Invoice, Payment, Refund, Shift
+from hms.core.errors import NotFound
+from hms.core.models import Facility
+from hms.patients.models import Patient
+
+ZERO = Decimal("0.00")
+
+
+def payments_of(
+    *,
+    viewer: Any,
+    facility: Facility,
+    invoice: Invoice | None = None,
+    patient: Patient | None = None,
+) -> QuerySet[Payment]:
+    """Payments at the facility, those allocated to `invoice` or of `patient`."""
+    policies.check_view_billing(viewer, facility)
+    found = Payment.objects.filter(facility=facility)
+    if invoice is not None:
+        found = found.filter(allocations__invoice=invoice).distinct()
+    if patient is not None:
+        found = found.filter(patient=patient)
+    return found.select_related("patient", "shift").prefetch_related("allocations__invoice")
+
+
+def payment_of(*, viewer: Any, facility: Facility, external_id: Any) -> Payment:
+    found = payments_of(viewer=viewer, facility=facility).filter(external_id=external_id).first()
+    if found is None:
+        raise NotFound("No such payment.")
+    return found
+
+
+def refunds_of(
+    *,
+    viewer: Any,
+    facility: Facility,
+    invoice: Invoice | None = None,
+    patient: Patient | None = None,
+) -> QuerySet[Refund]:
+    policies.check_view_billing(viewer, facility)
+    found = Refund.objects.filter(facility=facility).select_related("patient", "invoice")
+    if invoice is not None:
+        found = found.filter(invoice=invoice)
+    if patient is not None:
+        found = found.filter(patient=patient)
+    return found
+
+
+def deposit_balance(*, patient: Patient) -> Decimal:
+    """What the patient holds on account: payments not yet allocated nor refunded."""
+    held = Payment.objects.filter(patient=patient).aggregate(sum=Sum("unallocated"))["sum"]
+    # SQLite sums decimals as floats-made-Decimal ("2144"): give it back in cents.
+    return ZERO if held is None else Decimal(held).quantize(ZERO)
+
+
+def current_shift(*, viewer: Any, facility: Facility) -> Shift | None:
+    """The viewer's open shift at the facility, if any."""
+    policies.check_take_payment(viewer, facility)
+    return Shift.objects.filter(facility=facility, cashier=viewer, status=Shift.Status.OPEN).first()
+
+
+def shift_of(*, viewer: Any, facility: Facility, external_id: Any) -> Shift:
+    policies.check_view_billing(viewer, facility)
+    found = (
+        Shift.objects.filter(facility=facility, external_id=external_id)
+        .select_related("cashier", "handed_over_to")
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such shift.")
+    return found
+
+
+def shift_takings(*, shift: Shift) -> list[dict[str, Any]]:
+    """Per method: received, refunded and net in the shift (the opening float apart)."""
+    received = dict(
+        Payment.objects.filter(shift=shift).values_list("method").annotate(Sum("amount"))
+    )
+    refunded = dict(
+        Refund.objects.filter(shift=shift).values_list("method").annotate(Sum("amount"))
+    )
+
+    def cents(amounts: dict, method: str) -> Decimal:
+        return Decimal(amounts.get(method, ZERO)).quantize(ZERO)
+
+    return [
+        {
+            "method": method,
+            "received": cents(received, method),
+            "refunded": cents(refunded, method),
+            "net": cents(received, method) - cents(refunded, method),
+        }
+        for method in sorted(set(received) | set(refunded))
+    ]
+
+
+def shifts_at(*, viewer: Any, facility: Facility) -> QuerySet[Shift]:
+    """The facility's shifts, newest first."""
+    policies.check_view_billing(viewer, facility)
+    return (
+        Shift.objects.filter(facility=facility)
+        .select_related("cashier", "handed_over_to")
+        .prefetch_related("counts")
+    )
