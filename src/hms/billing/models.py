@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+from hms.core.fields import EncryptedTextField
 from hms.core.models import BaseModel, Department, Facility, code_validator
 from hms.core.text import validate_single_line
 
@@ -250,6 +251,15 @@ class Invoice(BaseModel):
     # allocated to it, and money given back on it. balance = total - paid + refunded.
     amount_paid = _money(default=0)
     amount_refunded = _money(default=0)
+    # Set at finalisation when the patient has a coverage on that day: the payer's and
+    # the patient's portions of the total (hms.billing.insurance.split), and how much
+    # of the plan's yearly deductible this invoice used up.
+    coverage = models.ForeignKey(
+        "Coverage", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    payer_amount = _money(null=True, blank=True)
+    patient_amount = _money(null=True, blank=True)
+    deductible_applied = _money(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -274,6 +284,11 @@ class Invoice(BaseModel):
                 & Q(amount_refunded__lte=models.F("amount_paid"))
                 & Q(amount_paid__lte=models.F("total") + models.F("amount_refunded") + _HALF_CENT),
                 name="invoice_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(payer_amount__isnull=True)
+                | _adds_up("total", "payer_amount", (1, "patient_amount")),
+                name="invoice_split_balanced",
             ),
         ]
 
@@ -497,3 +512,198 @@ class Refund(BaseModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+# Insurance: who pays part of a patient's bill, on what terms, and what they agreed to.
+
+
+class Payer(BaseModel):
+    """An organisation that pays for care on a patient's behalf: an insurer, a
+    government scheme, an employer."""
+
+    class Kind(models.TextChoices):
+        INSURER = "insurer", "Insurer"
+        GOVERNMENT = "government", "Government scheme"
+        EMPLOYER = "employer", "Employer"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=20, validators=[code_validator])
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The payer's id in X12 837 claims (loop 2010BB NM109), when it takes them.
+    x12_payer_id = models.CharField(max_length=80, blank=True, validators=[validate_single_line])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="payer_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Plan(BaseModel):
+    """A payer's product and its cost-sharing terms. The patient pays, per invoice, the
+    co-pay first, then what is left of the yearly deductible, then the co-insurance
+    percentage of the rest; the payer pays the remainder (hms.billing.insurance.split)."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="plans")
+    code = models.CharField(max_length=20, validators=[code_validator])
+    name = models.CharField(max_length=200, validators=[validate_single_line])
+    copay = _money(default=0)
+    coinsurance_percent = _rate(default=0)
+    deductible = _money(default=0)  # per coverage and calendar year
+    # The tariff this plan's members are charged from (none: the self-pay list).
+    price_list = models.ForeignKey(
+        PriceList, null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
+    )
+    # Items the payer pays for only with its prior approval.
+    preauth_items = models.ManyToManyField(BillableItem, blank=True, related_name="+")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["payer_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "code"], name="plan_code_unique"),
+            models.CheckConstraint(
+                condition=Q(copay__gte=0) & Q(deductible__gte=0), name="plan_amounts_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(coinsurance_percent__gte=0) & Q(coinsurance_percent__lte=100),
+                name="plan_coinsurance_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Coverage(BaseModel):
+    """A patient's membership of a plan from `valid_from` to `valid_until` (both days
+    covered; open-ended when none). The member ID is encrypted like the patient's other
+    identifiers, with a blind index for exact lookup. With several coverages, the
+    lowest `priority` pays first (FHIR Coverage.order)."""
+
+    class Relationship(models.TextChoices):
+        # FHIR subscriber-relationship codes
+        SELF = "self", "Self"
+        SPOUSE = "spouse", "Spouse"
+        CHILD = "child", "Child"
+        PARENT = "parent", "Parent"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        # FHIR Coverage.status
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="coverages"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="coverages")
+    member_id = EncryptedTextField()
+    member_id_index = models.CharField(max_length=40)
+    relationship = models.CharField(
+        max_length=10, choices=Relationship.choices, default=Relationship.SELF
+    )
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)  # inclusive
+    priority = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["patient_id", "priority", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="coverage_validity_forward",
+            ),
+            models.CheckConstraint(condition=Q(priority__gte=1), name="coverage_priority_positive"),
+        ]
+        indexes = [models.Index(fields=["member_id_index"], name="coverage_member_id")]
+
+    def __str__(self) -> str:
+        return f"coverage {self.external_id}"
+
+    def covers(self, day) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and self.valid_from <= day
+            and (self.valid_until is None or day <= self.valid_until)
+        )
+
+
+class EligibilityCheck(BaseModel):
+    """What the payer said, when asked, about a coverage: kept as a row so a later
+    dispute can be answered with who checked, when, and what they were told."""
+
+    class Outcome(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+        UNKNOWN = "unknown", "Could not be confirmed"
+
+    coverage = models.ForeignKey(
+        Coverage, on_delete=models.PROTECT, related_name="eligibility_checks"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.CharField(max_length=500, blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.outcome
+
+
+class PreAuthorisation(BaseModel):
+    """A payer's prior approval of a service for a member: requested, then approved (in
+    full or in part, until `expires_on`) or denied; an approval past its expiry is
+    expired."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        EXPIRED = "expired", "Expired"
+
+    coverage = models.ForeignKey(
+        Coverage, on_delete=models.PROTECT, related_name="preauthorisations"
+    )
+    item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_amount = _money()
+    approved_amount = _money(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)  # the last day it may be used
+    # The payer's authorisation number, quoted on the claim.
+    reference = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0), name="preauth_requested_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True)
+                | (
+                    Q(approved_amount__gt=0)
+                    & Q(approved_amount__lte=models.F("requested_amount") + _HALF_CENT)
+                ),
+                name="preauth_approved_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved")
+                | (Q(approved_amount__isnull=False) & Q(expires_on__isnull=False)),
+                name="preauth_approval_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.status

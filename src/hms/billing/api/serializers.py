@@ -102,6 +102,9 @@ class InvoiceSerializer(Serializer):
     amount_paid = AmountField()
     amount_refunded = AmountField()
     balance = AmountField()
+    # The insurance split, set at finalisation when a coverage was in force (else null).
+    payer_amount = AmountField(allow_null=True)
+    patient_amount = AmountField(allow_null=True)
     discount_reason = serializers.CharField()
     finalised_at = serializers.DateTimeField()
     lines = InvoiceLineSerializer(many=True)

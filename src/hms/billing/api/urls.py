@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hms.billing.api import payment_views, shift_views, views
+from hms.billing.api import insurance_views, payment_views, shift_views, views
 
 urlpatterns = [
     path("billing/items/", views.ItemListCreateApi.as_view(), name="billing-item-list"),
@@ -89,5 +89,39 @@ urlpatterns = [
         "billing/shifts/<uuid:external_id>/handover/",
         shift_views.ShiftHandoverApi.as_view(),
         name="billing-shift-handover",
+    ),
+    path(
+        "billing/payers/", insurance_views.PayerListCreateApi.as_view(), name="billing-payer-list"
+    ),
+    path("billing/plans/", insurance_views.PlanListCreateApi.as_view(), name="billing-plan-list"),
+    path(
+        "billing/coverages/",
+        insurance_views.CoverageListCreateApi.as_view(),
+        name="billing-coverage-list",
+    ),
+    path(
+        "billing/coverages/<uuid:external_id>/",
+        insurance_views.CoverageDetailApi.as_view(),
+        name="billing-coverage-detail",
+    ),
+    path(
+        "billing/coverages/<uuid:external_id>/cancel/",
+        insurance_views.CoverageCancelApi.as_view(),
+        name="billing-coverage-cancel",
+    ),
+    path(
+        "billing/coverages/<uuid:external_id>/eligibility/",
+        insurance_views.CoverageEligibilityApi.as_view(),
+        name="billing-coverage-eligibility",
+    ),
+    path(
+        "billing/preauthorisations/",
+        insurance_views.PreAuthorisationListCreateApi.as_view(),
+        name="billing-preauthorisation-list",
+    ),
+    path(
+        "billing/preauthorisations/<uuid:external_id>/decide/",
+        insurance_views.PreAuthorisationDecideApi.as_view(),
+        name="billing-preauthorisation-decide",
     ),
 ]

@@ -21,6 +21,7 @@ from hms.billing import policies
 from hms.billing.errors import BillingErrorCode
 from hms.billing.models import Charge, Invoice, InvoiceLine
 from hms.billing.services._common import amount_in
+from hms.billing.services.insurance import split_invoice
 from hms.billing.totals import (
     line_amounts,
     percent_discounts,
@@ -238,7 +239,8 @@ def finalise_invoice(*, actor: Any, invoice: Invoice) -> Invoice:
     Locks the invoice, then the number sequence's row until commit: numbers are gapless
     and never shared, as one consumed by a transaction that fails is not consumed.
     Conflict (INVOICE_NOT_DRAFT) for an invoice final already, (NOTHING_TO_BILL) for one
-    left without lines.
+    left without lines. With a coverage in force that day, the invoice also takes the
+    payer's and the patient's portions (hms.billing.services.insurance.split_invoice).
     """
     policies.check_manage_invoices(actor, invoice.facility)
     with transaction.atomic():
@@ -256,7 +258,20 @@ def finalise_invoice(*, actor: Any, invoice: Invoice) -> Invoice:
         locked.number = f"{facility.code}-{year}-{serial:06d}"
         locked.status, locked.finalised_at = Invoice.Status.FINAL, now
         locked.updated_by = author(actor)
-        locked.save(update_fields=["number", "status", "finalised_at", "updated_by", "updated_at"])
+        split_invoice(locked, now)
+        locked.save(
+            update_fields=[
+                "number",
+                "status",
+                "finalised_at",
+                "updated_by",
+                "updated_at",
+                "coverage",
+                "payer_amount",
+                "patient_amount",
+                "deductible_applied",
+            ]
+        )
         Charge.objects.filter(invoice=locked).update(status=Charge.Status.BILLED, updated_at=now)
         record_event(
             action=Action.UPDATE,

@@ -30,6 +30,8 @@ MOVED: frozenset[str] = frozenset(
         # Payments (and the deposits left on them) and refunds follow the person.
         "billing.Payment.patient",
         "billing.Refund.patient",
+        # So do insurance coverages: the card is the person's.
+        "billing.Coverage.patient",
         # Pending reminders follow the appointments they are about.
         "patients.OutboundMessage.patient",
     }

@@ -238,6 +238,15 @@ URL_TABLE: dict[str, Row] = {
     "billing-shift-detail": api(SEES_BILLING, ok=404),
     "billing-shift-close": api(TAKES_PAYMENT, ok=405),
     "billing-shift-handover": api(TAKES_PAYMENT, ok=405),
+    # Insurance: whoever sees billing reads payers, plans and coverages.
+    "billing-payer-list": api(SEES_BILLING),
+    "billing-plan-list": api(SEES_BILLING),
+    "billing-coverage-list": api(SEES_BILLING, ok=400),  # names no patient or member ID
+    "billing-coverage-detail": api(SEES_BILLING, ok=404),
+    "billing-coverage-cancel": api(SEES_BILLING, ok=405),
+    "billing-coverage-eligibility": api(SEES_BILLING, ok=404),  # no such coverage
+    "billing-preauthorisation-list": api(SEES_BILLING, ok=400),  # names no coverage
+    "billing-preauthorisation-decide": api(SEES_BILLING, ok=405),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),
