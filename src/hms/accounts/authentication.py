@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from hms.accounts import policies
 from hms.accounts.models import ApiToken, User, token_digest
 from hms.accounts.session import bind_actor
 from hms.audit.services import Action, Outcome, record_event
@@ -18,17 +19,24 @@ _TOKEN, _USER = Columns(ApiToken), Columns(User)
 
 
 def _token(digest: str) -> ApiToken | None:
-    """The token and its user, in one plain statement: every API call asks this
-    first, and compiling the ORM's join cost more than running it."""
+    """The token, its user and the user's roles, in one plain statement (a row per
+    role): every API call asks this first, and compiling the ORM's join cost more than
+    running it, and reading the roles apart cost a round trip more."""
+    role, facility = policies.ROLE_COLUMNS, policies.FACILITY_COLUMNS
     sql = (
-        f"SELECT {_TOKEN.select('t')}, {_USER.select('u')} "  # noqa: S608
+        f"SELECT {_TOKEN.select('t')}, {_USER.select('u')}, "  # noqa: S608
+        f"{role.select('r')}, {facility.select('f')} "
         f"FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
-        "WHERE t.digest = %s"
+        f"LEFT JOIN ({policies.ASSIGNMENTS}) ON a.user_id = u.id "
+        f"WHERE t.digest = %s ORDER BY {policies.ASSIGNMENTS_ORDER}"
     )
-    for token, user in fetch(sql, [digest], _TOKEN, _USER):
-        token.user = user
-        return token
-    return None
+    rows = fetch(sql, [digest], _TOKEN, _USER, role, facility)
+    if not rows:
+        return None
+    token, user = rows[0][0], rows[0][1]
+    token.user = user
+    policies.remember_roles(user, [(r, f) for _, _, r, f in rows if f.pk is not None])
+    return token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -29,19 +29,34 @@ def _assignments(user: Any) -> dict[int, list[Role]]:
     three-table join cost more than the rest of a simple API call."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached, facilities = {}, {}
         sql = (
             f"SELECT {_ROLE.select('r')}, {_FACILITY.select('f')} "  # noqa: S608
-            f"FROM {RoleAssignment._meta.db_table} a "
-            f"JOIN {Role._meta.db_table} r ON r.id = a.role_id "
-            f"JOIN {Facility._meta.db_table} f ON f.id = a.facility_id "
-            "WHERE a.user_id = %s AND f.is_active ORDER BY a.facility_id, r.code"
+            f"FROM {ASSIGNMENTS} WHERE a.user_id = %s ORDER BY {ASSIGNMENTS_ORDER}"
         )
-        for role, facility in fetch(sql, [user.pk], _ROLE, _FACILITY):
-            cached.setdefault(facility.pk, []).append(role)
-            facilities[facility.pk] = facility
-        setattr(user, _CACHE_ATTR, cached)
-        setattr(user, _FACILITIES_ATTR, sorted(facilities.values(), key=lambda f: f.name))
+        cached = remember_roles(user, fetch(sql, [user.pk], _ROLE, _FACILITY))
+    return cached
+
+
+# The user's roles in active facilities (aliases a, r, f), in the order `remember_roles`
+# expects: for a statement that reads them along with the user (token authentication).
+ASSIGNMENTS = (
+    f"{RoleAssignment._meta.db_table} a "
+    f"JOIN {Role._meta.db_table} r ON r.id = a.role_id "
+    f"JOIN {Facility._meta.db_table} f ON f.id = a.facility_id AND f.is_active"
+)
+ASSIGNMENTS_ORDER = "a.facility_id, r.code"
+ROLE_COLUMNS, FACILITY_COLUMNS = _ROLE, _FACILITY
+
+
+def remember_roles(user: Any, rows) -> dict[int, list[Role]]:
+    """Hold (role, facility) rows read from ASSIGNMENTS, in ASSIGNMENTS_ORDER, as the
+    user's roles for the rest of the request."""
+    cached, facilities = {}, {}
+    for role, facility in rows:
+        cached.setdefault(facility.pk, []).append(role)
+        facilities[facility.pk] = facility
+    setattr(user, _CACHE_ATTR, cached)
+    setattr(user, _FACILITIES_ATTR, sorted(facilities.values(), key=lambda f: f.name))
     return cached
 
 

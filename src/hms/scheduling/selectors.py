@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import ExtractWeekDay
 from django.utils import timezone
@@ -13,8 +14,10 @@ from django.utils import timezone
 from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.core.models import Facility
+from hms.core.rows import Columns, fetch
 from hms.scheduling import times
 from hms.scheduling.models import Appointment, Room, Schedule, Slot, WaitlistEntry
+from hms.staff.models import Practitioner
 
 
 def open_slots(facility: Facility) -> QuerySet[Slot]:
@@ -53,6 +56,8 @@ def next_free_slots(
     order from their own index; those of several, one time range after another
     (SEARCH_SPANS) until `limit` are found."""
     start = after or timezone.now()
+    if practitioner_id is not None and practitioner is None and not specialty and not kind:
+        return _next_free_of(facility, practitioner_id, start, limit, emergency)
     slots = open_slots(facility)
     if not emergency:
         slots = slots.filter(is_emergency=False)
@@ -76,6 +81,39 @@ def next_free_slots(
         if len(found) >= limit or end is None:
             break
         start = end
+    return found
+
+
+_SLOT, _PRACTITIONER, _ROOM = Columns(Slot), Columns(Practitioner), Columns(Room)
+
+
+def _next_free_of(
+    facility: Facility, practitioner_id: int, start: dt.datetime, limit: int, emergency: bool
+) -> list[Slot]:
+    """next_free_slots of one practitioner by id, as the ORM query would read them, in
+    one plain statement: every 409 SLOT_TAKEN offers these, and compiling the ORM's
+    query cost more than running it."""
+    if facility is None:
+        return []
+    sql = (
+        f"SELECT {_SLOT.select('s')}, {_PRACTITIONER.select('p')}, {_ROOM.select('r')} "  # noqa: S608
+        f"FROM {Slot._meta.db_table} s "
+        f"JOIN {Schedule._meta.db_table} h ON h.id = s.schedule_id "
+        f"JOIN {Practitioner._meta.db_table} p ON p.id = s.practitioner_id "
+        f"LEFT JOIN {Room._meta.db_table} r ON r.id = s.room_id "
+        "WHERE s.practitioner_id = %s AND s.starts_at > %s AND h.facility_id = %s "
+        "AND h.is_active = %s AND p.is_active = %s "
+        "AND s.booked < s.capacity AND s.blocked_reason = '' "
+        f"{'' if emergency else 'AND s.is_emergency = %s '}"
+        "ORDER BY s.starts_at, s.practitioner_id LIMIT %s"
+    )
+    when = connection.ops.adapt_datetimefield_value(start)
+    params = [practitioner_id, when, facility.pk, True, True, *([] if emergency else [False])]
+    found = []
+    for slot, practitioner, room in fetch(sql, [*params, limit], _SLOT, _PRACTITIONER, _ROOM):
+        slot.practitioner = practitioner
+        slot.room = room if slot.room_id is not None else None
+        found.append(slot)
     return found
 
 

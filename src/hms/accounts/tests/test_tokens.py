@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from hms.accounts import services
 from hms.accounts.errors import AccountErrorCode
-from hms.accounts.models import ApiToken
+from hms.accounts.models import ApiToken, Role, RoleAssignment
 from hms.accounts.permissions import ROLES, RoleCode
 from hms.accounts.tests.helpers import (
     ME_URL,
@@ -62,6 +62,31 @@ def test_bearer_token_authenticates_with_the_users_roles_and_facility(make_user)
             ROLES[RoleCode.NURSE].permissions | ROLES[RoleCode.RECEPTIONIST].permissions
         ),
     }
+
+
+def test_token_reads_roles_of_active_facilities_only(make_user, facility, other_facility):
+    """The token's statement also reads the user's roles: those of a closed facility
+    are left out, and a user without roles is signed in with none."""
+    user = make_user("receptionist")
+    closed = type(facility).objects.create(name="Old Annex", code="OLD", is_active=False)
+    for where, code in ((other_facility, "nurse"), (closed, "doctor")):
+        RoleAssignment.objects.create(user=user, facility=where, role=Role.objects.get(code=code))
+    _, raw = issue_token(user)
+
+    home = _bearer(raw).get(ME_URL, HTTP_X_HMS_FACILITY="RGH").json()
+    other = _bearer(raw).get(ME_URL).json()  # the first by name when none is asked for
+    closed_asked = _bearer(raw).get(ME_URL, HTTP_X_HMS_FACILITY="OLD").json()
+
+    assert (home["facility"], home["roles"]) == ("RGH", ["receptionist"])
+    assert (other["facility"], other["roles"]) == ("HSC", ["nurse"])
+    assert closed_asked["facility"] != "OLD"
+    assert "doctor" not in closed_asked["roles"]
+    bare = make_user("receptionist")
+    _, bare_raw = issue_token(bare)
+    RoleAssignment.objects.filter(user=bare).delete()
+    answer = _bearer(bare_raw).get(ME_URL)
+    assert answer.status_code == 200
+    assert (answer.json()["facility"], answer.json()["roles"]) == (None, [])
 
 
 def test_using_a_token_records_when_it_was_last_used(make_user, clock):

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hms.scheduling import selectors, services
-from hms.scheduling.models import Slot
+from hms.scheduling.models import Schedule, Slot
 from hms.staff.models import Practitioner, Specialty
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,51 @@ def test_a_specialty_fully_booked_for_weeks_offers_its_first_free_slot_later(
 def test_nothing_free_answers_an_empty_list(facility, schedule, surgeon):
     fill_until(400)
     assert selectors.next_free_slots(facility=facility, limit=10) == []
+
+
+def one_doctor(facility, doctor, after, limit, emergency) -> list[Slot]:
+    """The general query (by external id), what the read by id must match."""
+    return selectors.next_free_slots(
+        facility=facility,
+        practitioner=doctor.external_id,
+        after=after,
+        limit=limit,
+        emergency=emergency,
+    )
+
+
+@pytest.mark.parametrize("emergency", [False, True])
+def test_one_practitioner_by_id_reads_what_the_general_query_reads(
+    facility, other_facility, schedule, practitioner, emergency
+):
+    """The read a 409 SLOT_TAKEN answers with (plain SQL) leaves out what the ORM query
+    leaves out: full, blocked and emergency slots, an inactive session or practitioner,
+    another facility; and gives each slot its practitioner and room."""
+    slots = list(Slot.objects.filter(schedule=schedule).order_by("starts_at"))
+    Slot.objects.filter(pk=slots[1].pk).update(booked=F("capacity"))
+    Slot.objects.filter(pk=slots[2].pk).update(blocked_reason="Ward round")
+    now = timezone.now()
+    for after in (now, slots[3].starts_at, slots[-1].starts_at):
+        for limit in (1, 5, 40):
+            found = selectors.next_free_slots(
+                facility=facility,
+                practitioner_id=practitioner.pk,
+                after=after,
+                limit=limit,
+                emergency=emergency,
+            )
+            assert found == one_doctor(facility, practitioner, after, limit, emergency)
+    first = selectors.next_free_slots(facility=facility, practitioner_id=practitioner.pk)
+    assert first[0].practitioner.display_name == practitioner.display_name
+    assert first[0].room.name == schedule.room.name
+    assert slots[1] not in first
+    assert slots[2] not in first
+    assert all(not s.is_emergency for s in first)
+    assert selectors.next_free_slots(facility=other_facility, practitioner_id=practitioner.pk) == []
+    assert selectors.next_free_slots(facility=None, practitioner_id=practitioner.pk) == []
+    Schedule.objects.filter(pk=schedule.pk).update(is_active=False)
+    assert selectors.next_free_slots(facility=facility, practitioner_id=practitioner.pk) == []
+    Schedule.objects.filter(pk=schedule.pk).update(is_active=True)
+    practitioner.is_active = False
+    practitioner.save(update_fields=["is_active"])
+    assert selectors.next_free_slots(facility=facility, practitioner_id=practitioner.pk) == []

@@ -69,10 +69,11 @@ def _start_worker(log_path) -> subprocess.Popen:
     """One `hms worker` beside the server (messages to patients, no-shows): it ends with
     the server, even when the server is killed (--exit-with-parent). Its output (the
     console email and SMS backends print every message) goes to `log_path`, not over
-    the server's."""
+    the server's. It skips the system checks this process has just run on the same
+    settings: they import every view, seconds of CPU taken from the first requests."""
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "hms.cli", "worker", "--exit-with-parent"],
+            [sys.executable, "-m", "hms.cli", "worker", "--exit-with-parent", "--skip-checks"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
