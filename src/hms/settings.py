@@ -352,6 +352,7 @@ HMS_PERIODIC_TASKS = [
     ("hms.scheduling.tasks.extend_horizons", 6 * 3600, None),
     ("hms.core.tasks.prune_task_results", 3600, None),
     ("hms.core.events.deliver_pending_events", 60, "hms.core.events.has_pending_events"),
+    ("hms.billing.tasks.expire_preauthorisations", 24 * 3600, None),
 ]
 
 # Billing. The consultation fee is charged when the visit is checked in ("check_in"),

@@ -202,3 +202,25 @@ def test_an_uncovered_patient_has_no_split(clerk, patient, tariff):
     invoice = final_invoice_for(clerk, patient)
 
     assert (invoice.payer_amount, invoice.patient_amount, invoice.coverage) == (None, None, None)
+
+
+def test_the_daily_task_expires_approvals_past_their_last_day(clerk, patient, plan, tariff):
+    import time_machine
+
+    from hms.billing.tasks import expire_preauthorisations
+
+    asked = insurance.request_preauthorisation(
+        actor=clerk, coverage=cover(clerk, patient, plan), item=tariff.fbc, requested_amount="900"
+    )
+    last_day = timezone.localdate() + dt.timedelta(days=3)
+    insurance.decide_preauthorisation(
+        actor=clerk,
+        preauthorisation=asked,
+        approved=True,
+        approved_amount="900",
+        expires_on=last_day,
+    )
+    assert expire_preauthorisations.call() == 0
+    with time_machine.travel(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(12))):
+        assert expire_preauthorisations.call() == 1
+    assert PreAuthorisation.objects.get().status == "expired"
