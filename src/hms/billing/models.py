@@ -707,3 +707,54 @@ class PreAuthorisation(BaseModel):
 
     def __str__(self) -> str:
         return self.status
+
+
+# Claims: the payer's portion of a final invoice, asked of the payer.
+
+
+class Claim(BaseModel):
+    """A request to a payer for its portion of one final invoice. Built as a draft,
+    checked (hms.billing.services.claims.validate_claim), submitted in a batch (an X12
+    837P file or FHIR Claims), then answered: accepted or rejected on receipt, and
+    paid, partially paid or denied (with the payer's reason codes) on remittance."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        PAID = "paid", "Paid"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
+        DENIED = "denied", "Denied"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="claim")
+    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="claims")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
+    amount = _money()  # the invoice's payer portion
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # ICD-10 codes, the principal first (X12 HI, FHIR Claim.diagnosis).
+    diagnosis_codes = models.JSONField(default=list, blank=True)
+    # The payer's claim adjustment reason codes (X12 CARC) when it denies or cuts.
+    denial_reason_codes = models.JSONField(default=list, blank=True)
+    # Our claim number, quoted back by the payer (X12 CLM01, FHIR Claim.identifier).
+    control_number = models.CharField(max_length=38)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "control_number"], name="claim_control_number_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="claim_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="claim_submitted_at_once_sent",
+            ),
+        ]
+        indexes = [models.Index(fields=["payer", "status"], name="claim_payer_status")]
+
+    def __str__(self) -> str:
+        return self.control_number
