@@ -5,7 +5,7 @@ from __future__ import annotations
 from hms.core.errors import NotFound
 from hms.core.rows import Columns, fetch
 from hms.scheduling.models import Appointment, Room, Schedule, Slot, WaitlistEntry
-from hms.staff.models import Practitioner
+from hms.staff.models import Practitioner, Specialty
 
 
 def facility_of(request):
@@ -62,3 +62,33 @@ def waitlist_entry_of(request, external_id) -> WaitlistEntry:
     if entry is None:
         raise NotFound("No such waitlist entry.")
     return entry
+
+
+def practitioner_of(request, external_id) -> Practitioner | None:
+    """The practitioner of the caller's facility an input names; None when it names none."""
+    if external_id is None:
+        return None
+    found = Practitioner.objects.filter(
+        facility=facility_of(request), external_id=external_id
+    ).first()
+    if found is None:
+        raise NotFound("No such practitioner.", field="practitioner")
+    return found
+
+
+def room_of(request, code: str) -> Room | None:
+    if not code:
+        return None
+    found = Room.objects.filter(facility=facility_of(request), code=code).first()
+    if found is None:
+        raise NotFound(f"No room {code} here.", field="room")
+    return found
+
+
+def specialty_of(code: str | None) -> Specialty | None:
+    if not code:
+        return None
+    found = Specialty.objects.filter(code=code).first()
+    if found is None:
+        raise NotFound("No such specialty.", field="specialty")
+    return found

@@ -15,7 +15,7 @@ from hms.core.errors import InvalidInput, NotFound
 from hms.core.models import Department
 from hms.patients import lookups
 from hms.scheduling import queue
-from hms.scheduling.api.lookups import appointment_of, facility_of
+from hms.scheduling.api.lookups import appointment_of, facility_of, practitioner_of
 from hms.scheduling.api.serializers import TicketSerializer
 from hms.scheduling.models import QueueTicket
 from hms.scheduling.times import zone_of
@@ -36,17 +36,13 @@ def _department(request, code: str) -> Department:
 
 
 def _practitioner(request, external_id) -> Practitioner:
-    if external_id is None:
-        own = Practitioner.objects.filter(user=request.user, facility=facility_of(request)).first()
-        if own is None:
-            raise InvalidInput("Say which practitioner is calling.", field="practitioner")
-        return own
-    found = Practitioner.objects.filter(
-        external_id=external_id, facility=facility_of(request)
-    ).first()
-    if found is None:
-        raise NotFound("No such practitioner.", field="practitioner")
-    return found
+    """The practitioner named, or the caller's own."""
+    if external_id is not None:
+        return practitioner_of(request, external_id)
+    own = Practitioner.objects.filter(user=request.user, facility=facility_of(request)).first()
+    if own is None:
+        raise InvalidInput("Say which practitioner is calling.", field="practitioner")
+    return own
 
 
 def _ticket(request, ticket_id: int) -> QueueTicket:

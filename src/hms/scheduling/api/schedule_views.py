@@ -20,33 +20,14 @@ from hms.core.api.fields import (
 from hms.core.errors import NotFound
 from hms.core.models import Department
 from hms.scheduling import selectors, services
-from hms.scheduling.api.lookups import facility_of
+from hms.scheduling.api.lookups import facility_of, practitioner_of, room_of
 from hms.scheduling.api.serializers import (
     AppointmentSerializer,
     BlockSerializer,
     RoomSerializer,
     ScheduleSerializer,
 )
-from hms.scheduling.models import AppointmentKind, Room, ScheduleBlock
-from hms.staff.models import Practitioner
-
-
-def _practitioner(facility, external_id) -> Practitioner | None:
-    if external_id is None:
-        return None
-    found = Practitioner.objects.filter(facility=facility, external_id=external_id).first()
-    if found is None:
-        raise NotFound("No such practitioner.", field="practitioner")
-    return found
-
-
-def _room(facility, code: str) -> Room | None:
-    if not code:
-        return None
-    found = Room.objects.filter(facility=facility, code=code).first()
-    if found is None:
-        raise NotFound(f"No room {code} here.", field="room")
-    return found
+from hms.scheduling.models import AppointmentKind, ScheduleBlock
 
 
 class RoomListCreateApi(PermissionByMethod, APIView):
@@ -129,12 +110,11 @@ class ScheduleListCreateApi(PermissionByMethod, APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
-        facility = facility_of(request)
-        practitioner = _practitioner(facility, values.pop("practitioner"))
+        practitioner = practitioner_of(request, values.pop("practitioner"))
         schedule = services.add_schedule(
             actor=request.user,
             practitioner=practitioner,
-            room=_room(facility, values.pop("room")),
+            room=room_of(request, values.pop("room")),
             breaks=[tuple(pair) for pair in values.pop("breaks")],
             **values,
         )
@@ -174,8 +154,8 @@ class BlockCreateApi(APIView):
             starts_at=values["starts_at"],
             ends_at=values["ends_at"],
             reason=values["reason"],
-            practitioner=_practitioner(facility, values["practitioner"]),
-            room=_room(facility, values["room"]),
+            practitioner=practitioner_of(request, values["practitioner"]),
+            room=room_of(request, values["room"]),
         )
         body = {
             "block": BlockSerializer(block).data,

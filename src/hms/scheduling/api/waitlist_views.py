@@ -10,10 +10,14 @@ from rest_framework.views import APIView
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
 from hms.core.api.fields import PlainTextField, StrictDateField, StrictSerializer
-from hms.core.errors import NotFound
 from hms.patients import lookups
 from hms.scheduling import selectors, waitlist
-from hms.scheduling.api.lookups import facility_of, waitlist_entry_of
+from hms.scheduling.api.lookups import (
+    facility_of,
+    practitioner_of,
+    specialty_of,
+    waitlist_entry_of,
+)
 from hms.scheduling.api.serializers import (
     AppointmentSerializer,
     NoShowHistorySerializer,
@@ -22,7 +26,6 @@ from hms.scheduling.api.serializers import (
 from hms.scheduling.api.views import taken
 from hms.scheduling.errors import SlotTaken
 from hms.scheduling.models import AppointmentKind, WaitlistEntry
-from hms.staff.models import Practitioner, Specialty
 
 
 class WaitlistApi(PermissionByMethod, APIView):
@@ -63,32 +66,14 @@ class WaitlistApi(PermissionByMethod, APIView):
         entry = waitlist.add_to_waitlist(
             actor=request.user,
             patient=patient,
-            practitioner=_practitioner(facility, values.get("practitioner")),
-            specialty=_specialty(values.get("specialty")),
+            practitioner=practitioner_of(request, values.get("practitioner")),
+            specialty=specialty_of(values.get("specialty")),
             kind=values.get("kind", ""),
             earliest=values.get("earliest"),
             latest=values.get("latest"),
             note=values["note"],
         )
         return Response(WaitlistEntrySerializer(entry).data, status=201)
-
-
-def _practitioner(facility, external_id) -> Practitioner | None:
-    if external_id is None:
-        return None
-    found = Practitioner.objects.filter(facility=facility, external_id=external_id).first()
-    if found is None:
-        raise NotFound("No such practitioner.", field="practitioner")
-    return found
-
-
-def _specialty(code: str | None) -> Specialty | None:
-    if not code:
-        return None
-    found = Specialty.objects.filter(code=code).first()
-    if found is None:
-        raise NotFound("No such specialty.", field="specialty")
-    return found
 
 
 class WaitlistAcceptApi(APIView):
