@@ -159,6 +159,41 @@ class Price(BaseModel):
         return f"{self.amount} from {self.valid_from}"
 
 
+class Package(BaseModel):
+    """A bundle sold at one price (a delivery, a cataract operation): its own billable
+    item carries the price in each price list, and the components say which charges it
+    absorbs on an invoice, and how many of each (none: any number)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    item = models.OneToOneField(BillableItem, on_delete=models.PROTECT, related_name="package")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility_id", "item__code"]
+
+    def __str__(self) -> str:
+        return str(self.item)
+
+
+class PackageComponent(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="components")
+    item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        ordering = ["package_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "item"], name="package_component_once"),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gt=0),
+                name="package_component_quantity_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} x {self.quantity or 'any'}"
+
+
 class Charge(BaseModel):
     """One service rendered to a patient, priced: the line an invoice is made from.
 
@@ -260,6 +295,10 @@ class Invoice(BaseModel):
     payer_amount = _money(null=True, blank=True)
     patient_amount = _money(null=True, blank=True)
     deductible_applied = _money(default=0)
+    # What credit notes took off the total (hms.billing.services.credit_notes).
+    amount_credited = _money(default=0)
+    void_reason = models.CharField(max_length=500, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -277,13 +316,27 @@ class Invoice(BaseModel):
                 condition=_adds_up("total", "subtotal", (-1, "discount_total"), (1, "tax_total")),
                 name="invoice_balanced",
             ),
-            # Never overpaid, never refunded more than was paid: the last line of
-            # defence behind the payment service's lock.
+            # Never overpaid, never refunded more than was paid, never credited more
+            # than is owed: the last line of defence behind the services' locks.
             models.CheckConstraint(
                 condition=Q(amount_refunded__gte=0)
                 & Q(amount_refunded__lte=models.F("amount_paid"))
-                & Q(amount_paid__lte=models.F("total") + models.F("amount_refunded") + _HALF_CENT),
+                & Q(
+                    amount_paid__lte=models.F("total")
+                    - models.F("amount_credited")
+                    + models.F("amount_refunded")
+                    + _HALF_CENT
+                ),
                 name="invoice_paid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_credited__gte=0)
+                & Q(amount_credited__lte=models.F("total") + _HALF_CENT),
+                name="invoice_credited_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="void") | (Q(voided_at__isnull=False) & ~Q(void_reason="")),
+                name="invoice_void_has_reason",
             ),
             models.CheckConstraint(
                 condition=Q(payer_amount__isnull=True)
@@ -301,7 +354,7 @@ class Invoice(BaseModel):
 
     @property
     def balance(self) -> Decimal:
-        return self.total - self.amount_paid + self.amount_refunded
+        return self.total - self.amount_credited - self.amount_paid + self.amount_refunded
 
 
 class InvoiceLine(models.Model):
@@ -319,6 +372,10 @@ class InvoiceLine(models.Model):
     tax_rate = _rate(default=0)
     tax = _money(default=0)
     line_total = _money()
+    # The package line whose bundle price covers this one (its own total is then 0).
+    absorbed_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="absorbed"
+    )
 
     class Meta:
         ordering = ["invoice_id", "position"]
@@ -336,6 +393,52 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.description}"
+
+
+class CreditNote(BaseModel):
+    """A correction to a final invoice: it takes `amount` off what is owed, with a reason
+    and its own number gapless per facility and year. Money already paid is given back
+    by a refund first, so a credit note never exceeds the invoice's balance."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=40)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=500)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "number"], name="credit_note_number_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="credit_note_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNoteLine(models.Model):
+    """The part of a credit note taken off one invoice line (for revenue by line)."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    amount = _money()
+
+    class Meta:
+        ordering = ["credit_note_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_line_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount}"
 
 
 class PaymentMethod(models.TextChoices):
@@ -741,6 +844,16 @@ class Claim(BaseModel):
     # Our claim number, quoted back by the payer (X12 CLM01, FHIR Claim.identifier).
     control_number = models.CharField(max_length=38)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # 1 for the original; each corrected resubmission adds one (X12 CLM05-3 "7",
+    # quoting the payer's own number for the claim in REF*F8).
+    attempt = models.PositiveSmallIntegerField(default=1)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    # Posted from remittances (X12 835 CLP): what the payer paid, what it adjusted
+    # away (contractual and other write-offs), and what it says the patient owes.
+    paid_amount = _money(default=0)
+    adjusted_amount = _money(default=0)
+    patient_responsibility = _money(default=0)
+    status_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -755,6 +868,64 @@ class Claim(BaseModel):
             ),
         ]
         indexes = [models.Index(fields=["payer", "status"], name="claim_payer_status")]
+
+    def __str__(self) -> str:
+        return self.control_number
+
+
+class Remittance(BaseModel):
+    """A payer's payment advice (an X12 835 transaction): one payment, by its trace
+    number, and what it says about each claim. The trace number is unique per payer,
+    so importing the same file twice posts it once."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="remittances")
+    trace_number = models.CharField(max_length=50)  # TRN02: the cheque or EFT number
+    payment_method = models.CharField(max_length=3, blank=True)  # BPR04: ACH, CHK, NON
+    payment_date = models.DateField(null=True, blank=True)  # BPR16
+    total_paid = _money()  # BPR02
+    currency = models.CharField(max_length=3)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "payer", "trace_number"], name="remittance_trace_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.trace_number
+
+
+class RemittanceClaim(models.Model):
+    """One claim payment in a remittance (an 835 CLP loop), posted to our claim when
+    its control number matches one, kept unmatched otherwise for a person to look at."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="claims")
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="remittances"
+    )
+    control_number = models.CharField(max_length=38)  # CLP01
+    status_code = models.CharField(max_length=2)  # CLP02: 1, 2, 3 processed, 4 denied, 22 ...
+    charged = _money()  # CLP03
+    paid = _money()  # CLP04
+    patient_responsibility = _money(default=0)  # CLP05
+    payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07
+    # [{"group": "CO", "reason": "45", "amount": "12.00"}, ...] from CAS segments.
+    adjustments = models.JSONField(default=list, blank=True)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["remittance_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["remittance", "position"], name="remittance_claim_position_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.control_number

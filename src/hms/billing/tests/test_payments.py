@@ -76,7 +76,9 @@ def test_refuses_more_than_the_balance_unless_the_surplus_is_a_deposit(
 
 @pytest.mark.parametrize("status", ["draft", "void", "paid"])
 def test_refuses_payment_on_a_draft_void_or_settled_invoice(final_invoice, cashier, till, status):
-    Invoice.objects.filter(pk=final_invoice.pk).update(status=status)
+    Invoice.objects.filter(pk=final_invoice.pk).update(
+        status=status, void_reason="Entered in error", voided_at=final_invoice.finalised_at
+    )
     if status == "paid":
         Invoice.objects.filter(pk=final_invoice.pk).update(amount_paid=final_invoice.total)
 
