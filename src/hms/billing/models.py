@@ -712,6 +712,11 @@ class Coverage(BaseModel):
     relationship = models.CharField(
         max_length=10, choices=Relationship.choices, default=Relationship.SELF
     )
+    # The policyholder, when the patient is their dependant (X12 loop 2000B names the
+    # subscriber and 2000C the patient; FHIR Coverage.subscriber).
+    subscriber_family_name = models.CharField(max_length=100, blank=True)
+    subscriber_given_name = models.CharField(max_length=100, blank=True)
+    subscriber_birth_date = models.DateField(null=True, blank=True)
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)  # inclusive
     priority = models.PositiveSmallIntegerField(default=1)
