@@ -52,3 +52,10 @@ def check_refund(actor: Any, facility: Facility) -> None:
 
 def can_take_payment(actor: Any, facility: Facility) -> bool:
     return policies.has_permission(actor, Perm.TAKE_PAYMENT, facility)
+
+
+def check_correct_invoice(actor: Any, facility: Facility) -> None:
+    """A credit note or a void takes money off a final invoice: MANAGE_INVOICES to
+    write it and a supervisor's APPROVE_DISCOUNT, as for a large discount."""
+    policies.check_permission(actor, Perm.MANAGE_INVOICES, facility)
+    policies.check_permission(actor, Perm.APPROVE_DISCOUNT, facility)

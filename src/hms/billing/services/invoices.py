@@ -72,7 +72,7 @@ def draft_invoice(*, actor: Any, patient: Patient, encounter: Encounter | None =
         lines = [_line(invoice, charge, position) for position, charge in enumerate(charges, 1)]
         InvoiceLine.objects.bulk_create(lines)
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
-        _save_totals(invoice, lines, user)
+        save_totals(invoice, lines, user)
         record_event(
             action=Action.CREATE,
             actor=actor,
@@ -84,25 +84,23 @@ def draft_invoice(*, actor: Any, patient: Patient, encounter: Encounter | None =
 
 
 def _line(invoice: Invoice, charge: Charge, position: int) -> InvoiceLine:
-    amounts = line_amounts(
-        gross=charge.amount, discount=Decimal(0), tax_rate=charge.tax_rate, currency=charge.currency
-    )
-    return InvoiceLine(
-        invoice=invoice,
-        charge=charge,
-        position=position,
-        description=charge.description,
-        quantity=charge.quantity,
-        unit_price=charge.unit_price,
-        gross=amounts.gross,
-        discount=amounts.discount,
-        tax_rate=charge.tax_rate,
-        tax=amounts.tax,
-        line_total=amounts.line_total,
-    )
+    line = InvoiceLine(invoice=invoice, charge=charge, position=position)
+    recompute_line(line, charge, charge.currency)
+    return line
 
 
-def _save_totals(invoice: Invoice, lines: list[InvoiceLine], user) -> None:
+def recompute_line(line: InvoiceLine, charge: Charge | None, currency: str) -> None:
+    """Fill a line from its charge (when given, undiscounted), then its tax and total
+    from its gross, discount and tax rate."""
+    if charge is not None:
+        line.description, line.quantity = charge.description, charge.quantity
+        line.unit_price, line.gross = charge.unit_price, charge.amount
+        line.tax_rate, line.discount = charge.tax_rate, Decimal(0)
+    amounts = line_amounts_of(line, currency)
+    line.tax, line.line_total = amounts.tax, amounts.line_total
+
+
+def save_totals(invoice: Invoice, lines: list[InvoiceLine], user) -> None:
     totals = totals_of([line_amounts_of(line, invoice.currency) for line in lines])
     invoice.subtotal, invoice.discount_total = totals.subtotal, totals.discount_total
     invoice.tax_total, invoice.total = totals.tax_total, totals.total
@@ -126,7 +124,7 @@ def line_amounts_of(line: InvoiceLine, currency: str):
     )
 
 
-def _locked_draft(invoice: Invoice) -> Invoice:
+def locked_draft(invoice: Invoice) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if not locked.is_editable:
         raise Conflict(
@@ -164,8 +162,9 @@ def apply_discount(
             field="percent",
         )
     with transaction.atomic():
-        locked = _locked_draft(invoice)
-        lines = list(locked.lines.order_by("position"))
+        locked = locked_draft(invoice)
+        # A package's absorbed lines stay at 0; the package line itself is discounted.
+        lines = list(locked.lines.filter(absorbed_by__isnull=True).order_by("position"))
         grosses = [line.gross for line in lines]
         field, discounts = _discounts(locked, grosses, percent, amount)
         _check_approval(actor, locked, grosses, discounts, field)
@@ -180,7 +179,7 @@ def apply_discount(
             line.discount, line.tax, line.line_total = discount, amounts.tax, amounts.line_total
         InvoiceLine.objects.bulk_update(lines, ["discount", "tax", "line_total"])
         locked.discount_reason = reason
-        _save_totals(locked, lines, author(actor))
+        save_totals(locked, list(locked.lines.all()), author(actor))
         record_event(
             action=Action.UPDATE,
             actor=actor,
@@ -244,7 +243,7 @@ def finalise_invoice(*, actor: Any, invoice: Invoice) -> Invoice:
     """
     policies.check_manage_invoices(actor, invoice.facility)
     with transaction.atomic():
-        locked = _locked_draft(invoice)
+        locked = locked_draft(invoice)
         if not locked.lines.exists():
             raise Conflict(
                 "The invoice has no lines left.",
@@ -285,6 +284,14 @@ def finalise_invoice(*, actor: Any, invoice: Invoice) -> Invoice:
 
 def remove_charge(invoice: Invoice, charge: Charge) -> None:
     """Take a voided charge off a draft invoice (locked by the caller) and recompute
-    its totals; the remaining lines keep their positions."""
+    its totals; the remaining lines keep their positions. A package's charge frees
+    the lines it absorbed, charged in full again."""
+    freed = list(
+        InvoiceLine.objects.filter(absorbed_by__invoice=invoice, absorbed_by__charge=charge)
+    )
+    for line in freed:
+        line.absorbed_by, line.discount = None, Decimal(0)
+        recompute_line(line, None, invoice.currency)
+    InvoiceLine.objects.bulk_update(freed, ["absorbed_by", "discount", "tax", "line_total"])
     InvoiceLine.objects.filter(invoice=invoice, charge=charge).delete()
-    _save_totals(invoice, list(invoice.lines.all()), invoice.updated_by)
+    save_totals(invoice, list(invoice.lines.all()), invoice.updated_by)
