@@ -7,7 +7,15 @@ from typing import Any
 from django.db.models import QuerySet
 
 from hms.billing import policies
-from hms.billing.models import BillableItem, Charge, Invoice, Price, PriceList
+from hms.billing.models import (
+    BillableItem,
+    Charge,
+    CreditNote,
+    Invoice,
+    Package,
+    Price,
+    PriceList,
+)
 from hms.core.errors import NotFound
 from hms.core.models import Facility
 from hms.patients.models import Patient
@@ -72,7 +80,7 @@ def invoices_of(
         invoices = invoices.filter(patient=patient)
     if status:
         invoices = invoices.filter(status=status)
-    return invoices.prefetch_related("lines__charge")
+    return invoices.prefetch_related("lines__charge", "lines__absorbed_by")
 
 
 def invoice_of(*, viewer: Any, facility: Facility, external_id: Any) -> Invoice:
@@ -80,3 +88,16 @@ def invoice_of(*, viewer: Any, facility: Facility, external_id: Any) -> Invoice:
     if found is None:
         raise NotFound("No such invoice.")
     return found
+
+
+def packages(*, viewer: Any, facility: Facility) -> QuerySet[Package]:
+    policies.check_view_billing(viewer, facility)
+    return (
+        Package.objects.filter(facility=facility)
+        .select_related("item")
+        .prefetch_related("components__item")
+    )
+
+
+def credit_notes_of(*, invoice: Invoice) -> QuerySet[CreditNote]:
+    return invoice.credit_notes.select_related("invoice")

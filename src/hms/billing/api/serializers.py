@@ -86,6 +86,18 @@ class InvoiceLineSerializer(Serializer):
     tax_rate = AmountField()
     tax = AmountField()
     line_total = AmountField()
+    # The position of the package line whose price covers this one (else null).
+    absorbed_by = serializers.IntegerField(source="absorbed_by.position", default=None)
+
+
+class CreditNoteSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    number = serializers.CharField()
+    invoice = serializers.UUIDField(source="invoice.external_id")
+    amount = AmountField()
+    currency = serializers.CharField()
+    reason = serializers.CharField()
+    issued_at = serializers.DateTimeField()
 
 
 class InvoiceSerializer(Serializer):
@@ -101,7 +113,10 @@ class InvoiceSerializer(Serializer):
     total = AmountField()
     amount_paid = AmountField()
     amount_refunded = AmountField()
+    amount_credited = AmountField()
     balance = AmountField()
+    void_reason = serializers.CharField()
+    voided_at = serializers.DateTimeField()
     # The insurance split, set at finalisation when a coverage was in force (else null).
     payer_amount = AmountField(allow_null=True)
     patient_amount = AmountField(allow_null=True)
@@ -113,3 +128,20 @@ class InvoiceSerializer(Serializer):
 class PatientFilter(StrictSerializer):
     patient = serializers.UUIDField()
     format = serializers.CharField(required=False)  # DRF's renderer switch
+
+
+class PackageSerializer(Serializer):
+    id = serializers.UUIDField(source="external_id")
+    item = serializers.CharField(source="item.code")
+    name = serializers.CharField(source="item.name")
+    is_active = serializers.BooleanField()
+    components = serializers.SerializerMethodField()
+
+    def get_components(self, package) -> list[dict]:
+        return [
+            {
+                "item": part.item.code,
+                "quantity": None if part.quantity is None else str(part.quantity),
+            }
+            for part in package.components.all()
+        ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hms.billing.api import insurance_views, payment_views, shift_views, views
+from hms.billing.api import correction_views, insurance_views, payment_views, shift_views, views
 
 urlpatterns = [
     path("billing/items/", views.ItemListCreateApi.as_view(), name="billing-item-list"),
@@ -123,5 +123,35 @@ urlpatterns = [
         "billing/preauthorisations/<uuid:external_id>/decide/",
         insurance_views.PreAuthorisationDecideApi.as_view(),
         name="billing-preauthorisation-decide",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/credit-notes/",
+        correction_views.CreditNoteListCreateApi.as_view(),
+        name="billing-invoice-credit-notes",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/void/",
+        correction_views.InvoiceVoidApi.as_view(),
+        name="billing-invoice-void",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/discard/",
+        correction_views.InvoiceDiscardApi.as_view(),
+        name="billing-invoice-discard",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/packages/",
+        correction_views.InvoicePackageApi.as_view(),
+        name="billing-invoice-packages",
+    ),
+    path(
+        "billing/invoices/<uuid:external_id>/packages/<str:item>/remove/",
+        correction_views.InvoicePackageRemoveApi.as_view(),
+        name="billing-invoice-package-remove",
+    ),
+    path(
+        "billing/packages/",
+        correction_views.PackageListDefineApi.as_view(),
+        name="billing-package-list",
     ),
 ]
