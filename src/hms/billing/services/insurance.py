@@ -448,12 +448,18 @@ def split_invoice(invoice: Invoice, when: dt.datetime) -> None:
     by the caller) from the coverage in force on its day in the facility's time zone;
     none when the patient has no coverage then. The deductible already met is what the
     coverage's other final invoices of that calendar year applied."""
-    day = timezone.localtime(when, zoneinfo.ZoneInfo(invoice.facility.timezone)).date()
+    zone = zoneinfo.ZoneInfo(invoice.facility.timezone)
+    day = timezone.localtime(when, zone).date()
     coverage = coverage_on(invoice.patient_id, day)
     if coverage is None:
         return
+    # The facility's year, not the server's: New Year's Eve in Nairobi is 21:00 UTC.
+    year_start = dt.datetime(day.year, 1, 1, tzinfo=zone)
     met = Invoice.objects.filter(
-        coverage=coverage, finalised_at__year=day.year, status__in=["final", "paid"]
+        coverage=coverage,
+        finalised_at__gte=year_start,
+        finalised_at__lt=year_start.replace(year=day.year + 1),
+        status__in=["final", "paid"],
     ).aggregate(met=Sum("deductible_applied"))["met"] or Decimal(0)
     lines = invoice.lines.values_list("line_total", flat=True)
     portions = split(lines, coverage, currency=invoice.currency, deductible_met=met)

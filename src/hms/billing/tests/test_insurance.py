@@ -198,6 +198,24 @@ def test_finalising_splits_the_invoice_and_uses_the_deductible_once(clerk, patie
     assert (second.patient_amount, second.payer_amount) == (Decimal("280.00"), Decimal("720.00"))
 
 
+def test_the_deductible_year_is_the_facility_s_year(clerk, patient, plan, facility):
+    import time_machine
+
+    facility.timezone = "Africa/Nairobi"  # UTC+3
+    facility.save(update_fields=["timezone"])
+    cover(clerk, patient, plan)
+    # 22:30 UTC on 31 December 2026 is already 1 January 2027 in Nairobi.
+    with time_machine.travel(dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC), tick=False):
+        first = final_invoice_for(clerk, patient)
+    with time_machine.travel(dt.datetime(2027, 1, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        second = final_invoice_for(clerk, patient, blood_counts=0)
+
+    assert first.number.startswith("RGH-2027-")
+    assert first.deductible_applied == Decimal("500.00")
+    # the same (facility) year: the deductible was met on New Year's night
+    assert second.deductible_applied == Decimal("0.00")
+
+
 def test_an_uncovered_patient_has_no_split(clerk, patient, tariff):
     invoice = final_invoice_for(clerk, patient)
 
