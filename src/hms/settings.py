@@ -364,6 +364,21 @@ if HMS_CONSULTATION_CHARGE_AT not in ("check_in", "finish", "off"):
     )
 # A discount above this share of an invoice's subtotal needs a supervisor's approval.
 HMS_DISCOUNT_APPROVAL_PERCENT = float(os.environ.get("HMS_DISCOUNT_APPROVAL_PERCENT", "10"))
+# The billing provider on X12 837 claims: its national provider number (10 digits, its
+# check digit is verified at export) and its tax id. Claims are not exported without
+# them; tests use a made-up NPI with a valid check digit.
+HMS_BILLING_NPI = os.environ.get("HMS_BILLING_NPI", "1234567893" if TESTING else "").strip()
+HMS_BILLING_TAX_ID = os.environ.get("HMS_BILLING_TAX_ID", "000000000" if TESTING else "").strip()
+# Online payments by Stripe, on only when both keys are set: the secret API key and the
+# signing secret of the webhook endpoint /api/v1/billing/webhooks/stripe/. Payers come
+# back from Stripe's checkout page to HMS_PUBLIC_URL, this site's public address.
+HMS_STRIPE_SECRET_KEY = os.environ.get("HMS_STRIPE_SECRET_KEY", "")
+HMS_STRIPE_WEBHOOK_SECRET = os.environ.get("HMS_STRIPE_WEBHOOK_SECRET", "")
+HMS_PUBLIC_URL = os.environ.get("HMS_PUBLIC_URL", "").rstrip("/")
+if HMS_STRIPE_SECRET_KEY and not HMS_PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "HMS_STRIPE_SECRET_KEY needs HMS_PUBLIC_URL, the site's address (https://...)."
+    )
 
 # Application logs carry request ids and codes, never patient data: the audit trail is
 # the only place that names who saw what.

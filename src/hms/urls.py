@@ -29,6 +29,8 @@ urlpatterns = [
     path("patients/", include("hms.patients.web.urls")),
     path("queue/", include("hms.scheduling.web.urls")),
     path("appointments/", include("hms.scheduling.web.page_urls")),
+    path("billing/reports/", include("hms.billing.reports.urls")),
+    path("billing/", include("hms.billing.web.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

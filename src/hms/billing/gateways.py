@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from django.conf import settings
+
 from hms.billing.models import Invoice
 from hms.core.errors import InvalidInput
 
@@ -45,7 +47,10 @@ class PaymentGateway(Protocol):
 
     def start_checkout(self, *, invoice: Invoice, amount: Decimal) -> Checkout: ...
 
-    def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> GatewayPayment: ...
+    # None: a genuine notification that confirms no payment (acknowledged, ignored).
+    def verify_webhook(
+        self, *, body: bytes, headers: Mapping[str, str]
+    ) -> GatewayPayment | None: ...
 
 
 class ManualGateway:
@@ -71,6 +76,10 @@ class ManualGateway:
 
 
 GATEWAYS: dict[str, PaymentGateway] = {ManualGateway.code: ManualGateway()}
+if settings.HMS_STRIPE_SECRET_KEY and settings.HMS_STRIPE_WEBHOOK_SECRET:
+    from hms.billing.gateway_stripe import StripeGateway
+
+    GATEWAYS[StripeGateway.code] = StripeGateway()
 
 
 def gateway_for(code: str) -> PaymentGateway:

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from hms.billing import policies
-from hms.billing.models import Invoice, Payment, Refund, Shift
+from hms.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Refund, Shift
 from hms.core.errors import NotFound
 from hms.core.models import Facility
 from hms.patients.models import Patient
@@ -112,3 +112,19 @@ def shifts_at(*, viewer: Any, facility: Facility) -> QuerySet[Shift]:
         .select_related("cashier", "handed_over_to")
         .prefetch_related("counts")
     )
+
+
+def balance_after(allocation: PaymentAllocation) -> Decimal:
+    """What the invoice still owed once this allocation was made: a receipt reprinted
+    later shows the balance it left, not today's."""
+    invoice, at = allocation.invoice, allocation.allocated_at
+    paid = PaymentAllocation.objects.filter(invoice=invoice, id__lte=allocation.id).aggregate(
+        s=Sum("amount")
+    )["s"]
+    credited = CreditNote.objects.filter(invoice=invoice, issued_at__lte=at).aggregate(
+        s=Sum("amount")
+    )["s"]
+    refunded = Refund.objects.filter(invoice=invoice, refunded_at__lte=at).aggregate(
+        s=Sum("amount")
+    )["s"]
+    return invoice.total - (paid or ZERO) - (credited or ZERO) + (refunded or ZERO)

@@ -20,7 +20,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from reportlab.platypus.flowables import Flowable
 
 from hms.audit.services import Action, record_event
-from hms.billing import policies
+from hms.billing import payment_selectors, policies
 from hms.billing.models import Invoice, Payment
 from hms.core.models import Facility
 from hms.patients.printing import fonts, visual
@@ -106,7 +106,7 @@ def receipt_pdf(payment: Payment) -> bytes:
         invoice = allocation.invoice
         rows.append([f"On invoice {invoice.number}", money(allocation.amount)])
         rows.append([f"Invoice {invoice.number} total", money(invoice.total)])
-        rows.append([f"Invoice {invoice.number} balance", money(invoice.balance)])
+        rows.append(["Balance left", money(payment_selectors.balance_after(allocation))])
     if payment.unallocated:
         rows.append(["Held on deposit", money(payment.unallocated)])
     story += [Spacer(1, 3 * mm), _table(rows, [50, 38])]

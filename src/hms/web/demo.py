@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import os
+
+from django.conf import settings
 from django.db import transaction
 
 from hms.accounts import services as account_services
 from hms.accounts.models import User
 from hms.core import context
 from hms.core.models import Department, Facility
+from hms.patients.models import Patient
+from hms.web.demo_billing import load_demo_month, load_demo_payers, load_demo_tariff
+from hms.web.demo_claims import load_demo_claims
 from hms.web.demo_clinics import load_demo_clinics
 from hms.web.demo_patients import load_demo_patients
 
 DEMO_PASSWORD = "demo-hospital-2026"
+# The demo hospital's made-up national provider number and tax id, for its claims
+# (an installation sets its own in HMS_BILLING_NPI and HMS_BILLING_TAX_ID).
+DEMO_PROVIDER = {"HMS_BILLING_NPI": "1234567893", "HMS_BILLING_TAX_ID": "000000000"}
+
+
+def use_demo_provider() -> None:
+    """Give the demo its provider numbers where none are configured, in this process
+    and in the server processes it starts."""
+    for name, value in DEMO_PROVIDER.items():
+        if not getattr(settings, name):
+            os.environ[name] = value
+            setattr(settings, name, value)
+
 
 HOSPITAL = (
     "RGH",
@@ -66,6 +85,7 @@ STAFF = [
     ("labtech", "Mercy", "Achieng", ["lab_technician"], []),
     ("radiologist", "David", "Otieno", ["radiologist"], []),
     ("billing", "Ruth", "Njeri", ["billing_clerk"], []),
+    ("cashier", "Joseph", "Mutiso", ["cashier"], ["cashier"]),
     ("wardmanager", "Samuel", "Kiprop", ["ward_manager"], []),
     ("auditor", "Esther", "Mutua", ["auditor"], []),
 ]
@@ -121,5 +141,19 @@ def load_demo() -> bool:
     # must see the facility.
     with context.bound(context.RequestContext(channel="cli", facility_code=hospital.code)):
         load_demo_patients(hospital)
-        load_demo_clinics(hospital)
+        _load_demo_billing(hospital)
     return True
+
+
+def _load_demo_billing(hospital: Facility) -> None:
+    """The tariff comes before the clinics, so today's check-ins are charged."""
+    admin = User.objects.get(username="admin")
+    with transaction.atomic():
+        load_demo_tariff(hospital, admin)
+        patients = list(
+            Patient.objects.filter(facility=hospital, status=Patient.Status.ACTIVE).order_by("id")
+        )
+        load_demo_payers(hospital, admin, patients[160:])
+        insured = load_demo_month(hospital, patients[160:])
+        load_demo_claims(hospital, insured)
+    load_demo_clinics(hospital)

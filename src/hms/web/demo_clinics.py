@@ -92,10 +92,14 @@ def _waitlist(desk, doctors, booked, patients) -> None:
         )
 
 
-def _doctors(hospital: Facility, admin: User) -> list[Practitioner]:
+def add_specialties(admin: User) -> None:
     for code, name in SPECIALTIES:
         if not Specialty.objects.filter(code=code).exists():
             staff.add_specialty(actor=admin, code=code, name=name)
+
+
+def _doctors(hospital: Facility, admin: User) -> list[Practitioner]:
+    add_specialties(admin)
     doctors = []
     for number, row in enumerate(DOCTORS, start=1):
         title, given, family, kind, dept, specialty, room, languages, username = row

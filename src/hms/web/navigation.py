@@ -28,6 +28,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Waitlist", "appointments:waitlist", Perm.VIEW_SCHEDULE, ""),
     NavItem("Sessions", "appointments:sessions", Perm.MANAGE_SCHEDULES, ""),
     NavItem("Worklist", "queue:worklist", Perm.RUN_CLINIC, "g w"),
+    NavItem("Billing", "billing:desk", Perm.VIEW_BILLING, "g b"),
+    NavItem("Billing reports", "billing_reports:index", Perm.VIEW_BILLING, ""),
     NavItem("Duplicates", "duplicates:worklist", Perm.MERGE_PATIENTS, "g d"),
     NavItem("Audit trail", "audit:search", Perm.VIEW_AUDIT, "g a"),
     NavItem("Users", "accounts:user-list", Perm.MANAGE_USERS, "g u"),

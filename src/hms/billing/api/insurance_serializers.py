@@ -49,6 +49,17 @@ class CoverageSerializer(Serializer):
     valid_until = serializers.DateField()
     priority = serializers.IntegerField()
     status = serializers.CharField()
+    subscriber = serializers.SerializerMethodField()
+
+    def get_subscriber(self, coverage) -> dict | None:
+        if not coverage.subscriber_family_name:
+            return None
+        born = coverage.subscriber_birth_date
+        return {
+            "family_name": coverage.subscriber_family_name,
+            "given_name": coverage.subscriber_given_name,
+            "birth_date": born.isoformat() if born else None,
+        }
 
     def get_member_id(self, coverage) -> str:
         return masked(coverage.member_id)

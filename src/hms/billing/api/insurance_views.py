@@ -108,6 +108,12 @@ def _plan(request, payer_code: str, plan_code: str) -> Plan:
     return found
 
 
+class SubscriberSerializer(StrictSerializer):
+    family_name = PlainTextField(max_length=100)
+    given_name = PlainTextField(max_length=100)
+    birth_date = StrictDateField(required=False, allow_null=True, default=None)
+
+
 class CoverageListCreateApi(PermissionByMethod, APIView):
     permissions = {"GET": Perm.VIEW_BILLING, "POST": Perm.MANAGE_INVOICES}
 
@@ -132,6 +138,7 @@ class CoverageListCreateApi(PermissionByMethod, APIView):
         valid_from = StrictDateField()
         valid_until = StrictDateField(required=False, allow_null=True, default=None)
         priority = StrictIntegerField(required=False, default=1, min_value=1, max_value=9)
+        subscriber = SubscriberSerializer(required=False, allow_null=True, default=None)
 
     @extend_schema(parameters=[FilterSerializer], responses=shapes.CoverageSerializer(many=True))
     def get(self, request):
@@ -148,10 +155,12 @@ class CoverageListCreateApi(PermissionByMethod, APIView):
     @extend_schema(request=InputSerializer, responses={201: shapes.CoverageSerializer})
     def post(self, request):
         body = _valid(self.InputSerializer, request.data)
+        subscriber = body.pop("subscriber")
         coverage = services.add_coverage(
             actor=request.user,
             patient=patient_in(request, body.pop("patient")),
             plan=_plan(request, body.pop("payer"), body.pop("plan")),
+            subscriber=services.Subscriber(**subscriber) if subscriber else None,
             **body,
         )
         return Response(shapes.CoverageSerializer(coverage).data, status=201)

@@ -96,6 +96,37 @@ class PaymentListCreateApi(PermissionByMethod, APIView):
         return Response(shapes.PaymentSerializer(payment).data, status=201)
 
 
+class SplitPaymentApi(APIView):
+    required_permission = Perm.TAKE_PAYMENT
+
+    class PartSerializer(StrictSerializer):
+        method = serializers.ChoiceField(choices=_AT_THE_TILL)
+        amount = AmountField()
+        reference = PlainTextField(**_REFERENCE)
+
+    class InputSerializer(StrictSerializer):
+        invoice = serializers.UUIDField()
+        parts = serializers.ListField(min_length=1, max_length=services.payments.MAX_PARTS)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: shapes.PaymentSerializer(many=True)},
+        summary="Take a payment split over several methods, all parts or none",
+    )
+    def post(self, request):
+        body = _valid(self.InputSerializer, request.data)
+        parts = []
+        for position, entry in enumerate(body["parts"]):
+            part = self.PartSerializer(data=entry)
+            if not part.is_valid():
+                raise serializers.ValidationError({f"parts[{position}]": part.errors})
+            parts.append(services.PaymentPart(**part.validated_data))
+        taken = services.take_split_payment(
+            actor=request.user, invoice=_invoice_in(request, body["invoice"]), parts=parts
+        )
+        return Response(shapes.PaymentSerializer(taken, many=True).data, status=201)
+
+
 class PaymentDetailApi(APIView):
     required_permission = Perm.VIEW_BILLING
 

@@ -1,8 +1,18 @@
 from django.urls import path
 
-from hms.billing.api import correction_views, insurance_views, payment_views, shift_views, views
+from hms.billing.api import (
+    claim_views,
+    correction_views,
+    insurance_views,
+    payment_views,
+    shift_views,
+    views,
+    webhook_views,
+)
+from hms.billing.reports.api import BillingReportApi
 
 urlpatterns = [
+    path("billing/reports/<slug:name>/", BillingReportApi.as_view(), name="billing-report"),
     path("billing/items/", views.ItemListCreateApi.as_view(), name="billing-item-list"),
     path(
         "billing/price-lists/",
@@ -47,9 +57,24 @@ urlpatterns = [
         name="billing-invoice-apply-deposit",
     ),
     path(
+        "billing/invoices/<uuid:external_id>/checkout/",
+        webhook_views.InvoiceCheckoutApi.as_view(),
+        name="billing-invoice-checkout",
+    ),
+    path(
+        "billing/webhooks/stripe/",
+        webhook_views.StripeWebhookApi.as_view(),
+        name="billing-stripe-webhook",
+    ),
+    path(
         "billing/payments/",
         payment_views.PaymentListCreateApi.as_view(),
         name="billing-payment-list",
+    ),
+    path(
+        "billing/payments/split/",
+        payment_views.SplitPaymentApi.as_view(),
+        name="billing-payment-split",
     ),
     path(
         "billing/payments/<uuid:external_id>/",
@@ -153,5 +178,41 @@ urlpatterns = [
         "billing/packages/",
         correction_views.PackageListDefineApi.as_view(),
         name="billing-package-list",
+    ),
+    path("billing/claims/", claim_views.ClaimListCreateApi.as_view(), name="billing-claim-list"),
+    path(
+        "billing/claims/export/",
+        claim_views.ClaimExportApi.as_view(),
+        name="billing-claim-export",
+    ),
+    path(
+        "billing/claims/<uuid:external_id>/",
+        claim_views.ClaimDetailApi.as_view(),
+        name="billing-claim-detail",
+    ),
+    path(
+        "billing/claims/<uuid:external_id>/problems/",
+        claim_views.ClaimProblemsApi.as_view(),
+        name="billing-claim-problems",
+    ),
+    path(
+        "billing/claims/<uuid:external_id>/acknowledge/",
+        claim_views.ClaimAcknowledgeApi.as_view(),
+        name="billing-claim-acknowledge",
+    ),
+    path(
+        "billing/claims/<uuid:external_id>/correct/",
+        claim_views.ClaimCorrectApi.as_view(),
+        name="billing-claim-correct",
+    ),
+    path(
+        "billing/remittances/",
+        claim_views.RemittanceListCreateApi.as_view(),
+        name="billing-remittance-list",
+    ),
+    path(
+        "billing/remittances/<uuid:external_id>/",
+        claim_views.RemittanceDetailApi.as_view(),
+        name="billing-remittance-detail",
     ),
 ]

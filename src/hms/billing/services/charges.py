@@ -68,7 +68,7 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
         policies.check_capture_charge(actor, facility, overriding_price=unit_price is not None)
     source = reason_text(source, "source", required=True, limit=200)
     _check_patient(patient, facility)
-    existing = Charge.objects.filter(facility=facility, source=source).first()
+    existing = _by_source(facility, source)
     if existing is not None:
         return _same(existing, patient, item_code)
     quantity = _quantity(quantity)
@@ -76,7 +76,7 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
     _check_links(patient, encounter, price_list)
     day = _service_date(service_date, facility)
     item = _item(facility, item_code)
-    price, used = _price(item, price_list, day)
+    price, used = _price(item, price_list, day, facility)
     if unit_price is not None:
         unit_price = amount_in(unit_price, field="unit_price")
     elif price is None:
@@ -108,25 +108,30 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
 
 
 def _insert(actor: Any, charge: Charge, item_code: str) -> Charge:
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                charge.save(force_insert=True)
-        except IntegrityError:
-            # Captured at this moment by another request: the unique source decided.
-            existing = Charge.objects.filter(facility=charge.facility, source=charge.source).first()
-            if existing is None:
-                raise
-            return _same(existing, charge.patient, item_code)
-        record_event(
-            action=Action.CREATE,
-            actor=actor,
-            obj=charge,
-            patient_id=str(charge.patient.external_id),
-            reason=f"{charge.item.code} x {charge.quantity} at {charge.unit_price}"
-            + (" (price overridden)" if charge.price_overridden else ""),
-        )
+    # No savepoint of its own around the insert: a failed insert rolls the block
+    # back whole, and the lookup below runs after that.
+    try:
+        with transaction.atomic():
+            charge.save(force_insert=True)
+            record_event(
+                action=Action.CREATE,
+                actor=actor,
+                obj=charge,
+                patient_id=str(charge.patient.external_id),
+                reason=f"{charge.item.code} x {charge.quantity} at {charge.unit_price}"
+                + (" (price overridden)" if charge.price_overridden else ""),
+            )
+    except IntegrityError:
+        # Captured at this moment by another request: the unique source decided.
+        existing = _by_source(charge.facility, charge.source)
+        if existing is None:
+            raise
+        return _same(existing, charge.patient, item_code)
     return charge
+
+
+def _by_source(facility: Facility, source: str) -> Charge | None:
+    return Charge.objects.filter(facility=facility, source=source).first()
 
 
 def _same(existing: Charge, patient: Patient, item_code: str) -> Charge:
@@ -215,31 +220,42 @@ def self_pay_list(facility: Facility) -> PriceList | None:
 
 
 def _price(
-    item: BillableItem, price_list: PriceList | None, day: dt.date
+    item: BillableItem, price_list: PriceList | None, day: dt.date, facility: Facility
 ) -> tuple[Price | None, PriceList]:
     """The price in force on `day` and the list it came from: `price_list`'s, else the
     self-pay list's. InvalidInput when there is no list to charge from."""
-    self_pay = self_pay_list(item.facility)
-    lists = [p for p in (price_list, self_pay) if p is not None]
-    if not lists:
+    found = _prices_in_force(item, price_list, day, facility)
+    price = found.get(price_list.pk) if price_list is not None else None
+    price = price or next(iter(found.values()), None)  # else the self-pay list's
+    if price is not None:
+        return price, price.price_list
+    # No price in force: the list is needed for the refusal or for an override.
+    used = price_list or self_pay_list(facility)
+    if used is None:
         raise InvalidInput(
             "The facility has no self-pay price list.",
             code=BillingErrorCode.NO_PRICE,
             field="price_list",
         )
-    for candidate in dict.fromkeys(lists):
-        price = in_force(item, candidate, day)
-        if price is not None:
-            return price, candidate
-    return None, lists[0]
+    return None, used
 
 
-def in_force(item: BillableItem, price_list: PriceList, day: dt.date) -> Price | None:
-    return (
-        Price.objects.filter(item=item, price_list=price_list, valid_from__lte=day)
+def _prices_in_force(
+    item: BillableItem, price_list: PriceList | None, day: dt.date, facility: Facility
+) -> dict[int, Price]:
+    """The prices in force on `day` on `price_list` and on the self-pay list, by list
+    id, in one query: the common case needs no more."""
+    lists = Q(price_list__facility=facility, price_list__kind=PriceList.Kind.SELF_PAY)
+    if price_list is not None:
+        lists |= Q(price_list=price_list)
+    found: dict[int, Price] = {}
+    for price in (
+        Price.objects.filter(lists, item=item, valid_from__lte=day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=day))
-        .first()
-    )
+        .select_related("price_list")
+    ):
+        found.setdefault(price.price_list_id, price)
+    return found
 
 
 def void_charge(*, actor: Any, charge: Charge, reason: str) -> Charge:

@@ -21,7 +21,7 @@ from hms.audit.services import Action, record_event
 from hms.billing import policies
 from hms.billing.fhir_claims import claims_bundle
 from hms.billing.models import Claim, Invoice, Payer, PreAuthorisation
-from hms.billing.x12 import validate_837, write_837p
+from hms.billing.x12 import Provider, ProviderNotConfigured, validate_837, write_837p
 from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import author
 from hms.core.sequences import next_number
@@ -43,6 +43,11 @@ class ClaimErrorCode(StrEnum):
     MISSING_ITEM_CODE = "MISSING_ITEM_CODE"
     COVERAGE_NOT_IN_FORCE = "COVERAGE_NOT_IN_FORCE"
     MISSING_PREAUTH = "MISSING_PREAUTH"
+    MISSING_SUBSCRIBER = "MISSING_SUBSCRIBER"
+    MISSING_PATIENT_ADDRESS = "MISSING_PATIENT_ADDRESS"
+    CLAIM_NOT_SUBMITTED = "CLAIM_NOT_SUBMITTED"
+    CLAIM_NOT_CORRECTABLE = "CLAIM_NOT_CORRECTABLE"
+    PROVIDER_NOT_CONFIGURED = "PROVIDER_NOT_CONFIGURED"
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ def validate_claim(claim: Claim) -> list[Problem]:
             Problem(ClaimErrorCode.MISSING_DIAGNOSIS, "diagnosis_codes", "Give a diagnosis code.")
         )
     coverage = claim.coverage
+    problems.extend(_subscriber_problems(coverage))
     needs_approval = set(coverage.plan.preauth_items.values_list("id", flat=True))
     lines = claim.invoice.lines.select_related("charge__item").order_by("position")
     for line in lines:
@@ -173,6 +179,39 @@ def validate_claim(claim: Claim) -> list[Problem]:
                     f"{charge.service_date.isoformat()}.",
                 )
             )
+    return problems
+
+
+def _subscriber_problems(coverage) -> list[Problem]:
+    """A dependant's claim names the policyholder (X12 loop 2000B), so the coverage
+    must hold the policyholder's names and birth date."""
+    if coverage.relationship == coverage.Relationship.SELF:
+        return []
+    needed = [
+        ("subscriber_family_name", "family name"),
+        ("subscriber_given_name", "given name"),
+        ("subscriber_birth_date", "birth date"),
+    ]
+    problems = [
+        Problem(
+            ClaimErrorCode.MISSING_SUBSCRIBER,
+            f"coverage.{name}",
+            f"The patient is the policyholder's {coverage.relationship}: give the "
+            f"policyholder's {what}.",
+        )
+        for name, what in needed
+        if not getattr(coverage, name)
+    ]
+    # Loop 2010CA requires the dependant's own address.
+    address = coverage.patient.address or {}
+    if not (address.get("line") and address.get("city")):
+        problems.append(
+            Problem(
+                ClaimErrorCode.MISSING_PATIENT_ADDRESS,
+                "patient.address",
+                "A dependant's claim needs the patient's address (line and city).",
+            )
+        )
     return problems
 
 
@@ -287,7 +326,16 @@ def _interchange(claims: list[Claim], payer: Payer, now) -> str:
     facility = payer.facility
     control = next_number(f"x12-interchange:{facility.code}")
     local = timezone.localtime(now, zoneinfo.ZoneInfo(facility.timezone))
-    text = write_837p(claims, facility=facility, payer=payer, control_number=control, now=local)
+    try:
+        provider = Provider.from_settings()
+    except ProviderNotConfigured as exc:
+        raise Conflict(
+            str(exc), code=ClaimErrorCode.PROVIDER_NOT_CONFIGURED, field="provider"
+        ) from None
+    text = write_837p(
+        claims, facility=facility, payer=payer, control_number=control, now=local,
+        provider=provider,
+    )  # fmt: skip
     check = validate_837(text)
     if not check.ok:
         # Our writer's fault, never the clerk's: refuse rather than send a bad file.
@@ -297,3 +345,95 @@ def _interchange(claims: list[Claim], payer: Payer, now) -> str:
             field="format",
         )
     return text
+
+
+def acknowledge_claim(
+    *, actor: Any, claim: Claim, accepted: bool, reason: str = "", payer_claim_number: str = ""
+) -> Claim:
+    """Record the payer's (or clearinghouse's) answer on receipt of a submitted claim:
+    accepted for adjudication, or rejected with the reason it gave. Requires
+    MANAGE_INVOICES. Locks the claim. The same answer given again changes nothing.
+    Conflict (CLAIM_NOT_SUBMITTED) for a claim not awaiting an answer; InvalidInput
+    for a rejection without a reason."""
+    policies.check_manage_invoices(actor, claim.facility)
+    reason = (reason or "").strip()
+    if not accepted and not reason:
+        raise InvalidInput("Say why the claim was rejected.", field="reason")
+    if len(reason) > 500 or len(payer_claim_number) > 50:
+        raise InvalidInput("The reason or the payer's claim number is too long.", field="reason")
+    status = Claim.Status.ACCEPTED if accepted else Claim.Status.REJECTED
+    with transaction.atomic():
+        locked = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("invoice__patient")
+            .get(pk=claim.pk)
+        )
+        if locked.status == status:
+            return locked
+        if locked.status != Claim.Status.SUBMITTED:
+            raise Conflict(
+                f"Claim {locked.control_number} is {locked.status}: only a submitted claim "
+                "is acknowledged.",
+                code=ClaimErrorCode.CLAIM_NOT_SUBMITTED,
+                field="claim",
+            )
+        locked.status, locked.status_reason = status, reason
+        locked.payer_claim_number = payer_claim_number.strip() or locked.payer_claim_number
+        locked.updated_by = author(actor)
+        locked.save()
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=locked,
+            patient_id=str(locked.invoice.patient.external_id),
+            reason=f"Claim {locked.control_number} {status}",
+        )
+    return locked
+
+
+def correct_claim(
+    *, actor: Any, claim: Claim, diagnosis_codes: Iterable[str] | None = None
+) -> Claim:
+    """Take a rejected or denied claim back to draft, corrected, for resubmission
+    through the same export: its attempt goes up by one, so the 837 marks it as a
+    replacement of the payer's claim (CLM05-3 7, REF*F8) when the payer numbered it.
+    The amounts posted from remittances stay: a payer reverses its own postings.
+    Requires MANAGE_INVOICES. Locks the claim. Conflict (CLAIM_NOT_CORRECTABLE) for a
+    claim in another state; InvalidInput for bad codes; ClaimHasProblems (409) when
+    the corrected claim still has problems, saving nothing."""
+    policies.check_manage_invoices(actor, claim.facility)
+    codes = None
+    if diagnosis_codes is not None:
+        codes = _diagnoses(list(diagnosis_codes) if not isinstance(diagnosis_codes, str) else None)
+    with transaction.atomic():
+        locked = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("coverage__plan", "invoice__patient")
+            .get(pk=claim.pk)
+        )
+        if locked.status not in (Claim.Status.REJECTED, Claim.Status.DENIED):
+            raise Conflict(
+                f"Claim {locked.control_number} is {locked.status}: only a rejected or "
+                "denied claim is corrected.",
+                code=ClaimErrorCode.CLAIM_NOT_CORRECTABLE,
+                field="claim",
+            )
+        if codes is not None:
+            locked.diagnosis_codes = codes
+        problems = validate_claim(locked)
+        if problems:
+            raise ClaimHasProblems({locked.control_number: problems})
+        was = locked.status
+        locked.status, locked.submitted_at = Claim.Status.DRAFT, None
+        locked.attempt += 1
+        locked.status_reason = f"Corrected after it was {was}"
+        locked.updated_by = author(actor)
+        locked.save()
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=locked,
+            patient_id=str(locked.invoice.patient.external_id),
+            reason=f"Claim {locked.control_number} corrected for attempt {locked.attempt}",
+        )
+    return locked

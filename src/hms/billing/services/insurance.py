@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -147,9 +148,11 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
     valid_until: dt.date | None = None,
     relationship: str = Coverage.Relationship.SELF,
     priority: int = 1,
+    subscriber: Subscriber | None = None,
 ) -> Coverage:
     """Enrol `patient` in `plan` from `valid_from` to `valid_until` (inclusive; open
-    when none). Requires MANAGE_INVOICES.
+    when none). A dependant (any relationship but self) names the policyholder, the
+    `subscriber`, as the payer knows them. Requires MANAGE_INVOICES.
 
     Locks the patient's row, so two clerks entering the same card at once make one
     coverage. Refuses, saving nothing: a merged-away or entered-in-error patient
@@ -173,6 +176,7 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
         raise InvalidInput("Give a priority from 1 (pays first) to 9.", field="priority")
     if relationship not in Coverage.Relationship.values:
         raise InvalidInput("Not a known relationship.", field="relationship")
+    subscriber = _subscriber(subscriber, relationship)
     user = author(actor)
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
@@ -187,6 +191,9 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
             valid_from=valid_from,
             valid_until=valid_until,
             priority=priority,
+            subscriber_family_name=subscriber.family_name,
+            subscriber_given_name=subscriber.given_name,
+            subscriber_birth_date=subscriber.birth_date,
             created_by=user,
             updated_by=user,
         )
@@ -198,6 +205,30 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
             reason=f"Coverage by {plan.code} from {valid_from} to {valid_until or 'open'}",
         )
     return coverage
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """The policyholder a dependant is covered through."""
+
+    family_name: str = ""
+    given_name: str = ""
+    birth_date: dt.date | None = None
+
+
+def _subscriber(subscriber: Subscriber | None, relationship: str) -> Subscriber:
+    if relationship == Coverage.Relationship.SELF:
+        return Subscriber()
+    if subscriber is None:
+        raise InvalidInput("Name the policyholder of a dependant's cover.", field="subscriber")
+    family = reason_text(subscriber.family_name, "subscriber.family_name", required=True, limit=100)
+    given = reason_text(subscriber.given_name, "subscriber.given_name", required=True, limit=100)
+    born = subscriber.birth_date
+    if born is not None:
+        born = a_date(born, field="subscriber.birth_date")
+        if born > timezone.localdate():
+            raise InvalidInput("The birth date is in the future.", field="subscriber.birth_date")
+    return Subscriber(family, given, born)
 
 
 def _check_patient(patient: Patient, plan: Plan) -> None:

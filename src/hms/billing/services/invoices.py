@@ -125,7 +125,13 @@ def line_amounts_of(line: InvoiceLine, currency: str):
 
 
 def locked_draft(invoice: Invoice) -> Invoice:
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    # The facility and the patient come in the same query (only the invoice's row is
+    # locked): every caller needs them, for the number or for the audit event.
+    locked = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("facility", "patient")
+        .get(pk=invoice.pk)
+    )
     if not locked.is_editable:
         raise Conflict(
             f"Invoice {locked.number} is {locked.get_status_display().lower()} and cannot "

@@ -12,8 +12,9 @@ second reads the balance the first left.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,12 +35,14 @@ from hms.billing.services._till import (
     tender,
     till_shift,
 )
-from hms.core.errors import Conflict, InvalidInput
+from hms.core.errors import Conflict, DomainError, InvalidInput
 from hms.core.models import Facility, author
 from hms.core.text import reason_text
 from hms.patients.models import Patient
 
 ZERO = Decimal("0.00")
+# One part per method is the most a till splits a payment into.
+MAX_PARTS = 5
 
 
 def take_payment(
@@ -92,6 +95,40 @@ def take_payment(
     return payment
 
 
+@dataclass(frozen=True)
+class PaymentPart:
+    method: object
+    amount: object
+    reference: object = ""
+
+
+def take_split_payment(
+    *, actor: Any, invoice: Invoice, parts: Sequence[PaymentPart]
+) -> list[Payment]:
+    """Take one payment split over several methods (cash and a card, say): every part
+    with its own receipt, all or none. A refused part refuses the whole, and its error
+    names the part: `parts[1].reference`. Rules and locks as in `take_payment`."""
+    if not parts or len(parts) > MAX_PARTS:
+        raise InvalidInput(f"Give 1 to {MAX_PARTS} parts.", field="parts")
+    taken = []
+    with transaction.atomic():
+        for position, part in enumerate(parts):
+            try:
+                taken.append(
+                    take_payment(
+                        actor=actor,
+                        invoice=invoice,
+                        amount=part.amount,
+                        method=part.method,
+                        reference=part.reference,
+                    )
+                )
+            except DomainError as exc:
+                exc.field = f"parts[{position}].{exc.field or 'amount'}"
+                raise
+    return taken
+
+
 def take_deposit(
     *,
     actor: Any,
@@ -100,12 +137,14 @@ def take_deposit(
     method: object,
     reference: object = "",
     note: str = "",
+    skip_permission_checks: bool = False,
 ) -> Payment:
     """Take money on the patient's account, not yet for an invoice (an advance at
     admission); `apply_deposit` settles invoices from it later, `refund_deposit` gives
     it back. The same rules on method, reference and shift as `take_payment`."""
     facility = patient.facility
-    policies.check_take_payment(actor, facility)
+    if not skip_permission_checks:
+        policies.check_take_payment(actor, facility)
     check_account(patient, facility)
     money = tender(method=method, reference=reference, amount=amount, currency=facility.currency)
     note = reason_text(note, "note", limit=500)

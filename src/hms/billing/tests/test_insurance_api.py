@@ -103,6 +103,19 @@ def test_the_insurance_loop(plan, patient, clerk_api):
         ({"priority": 0}, "priority"),
         ({"relationship": "cousin"}, "relationship"),
         ({"surprise": 1}, "surprise"),
+        ({"relationship": "child"}, "subscriber"),
+        ({"relationship": "child", "subscriber": {"family_name": "Otieno"}}, "subscriber"),
+        (
+            {"relationship": "child", "subscriber": {"family_name": " ", "given_name": "J"}},
+            "subscriber",
+        ),
+        (
+            {
+                "relationship": "spouse",
+                "subscriber": {"family_name": "O", "given_name": "J", "birth_date": "2999-01-01"},
+            },
+            "subscriber.birth_date",
+        ),
     ],
 )
 def test_hostile_coverages_are_400(plan, patient, clerk_api, changes, field):
@@ -168,3 +181,20 @@ def test_a_clerk_may_not_add_payers_and_other_facilities_see_nothing(
     assert denied.status_code == 403
     assert foreign.get(f"{COVERAGES}{coverage['id']}/").status_code == 404
     assert foreign.get(COVERAGES, {"member_id": "AAR-0012-3456"}).json() == []
+
+
+def test_a_dependant_is_covered_through_the_policyholder(plan, patient, clerk_api):
+    body = a_coverage(
+        patient,
+        relationship="child",
+        subscriber={"family_name": "Otieno", "given_name": "James", "birth_date": "1980-05-01"},
+    )
+    created = clerk_api.post(COVERAGES, body, format="json")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["subscriber"] == {
+        "family_name": "Otieno",
+        "given_name": "James",
+        "birth_date": "1980-05-01",
+    }
+    assert Coverage.objects.get().subscriber_given_name == "James"

@@ -184,3 +184,40 @@ def test_shift_handover_over_rest(cashier_api, api_client_for):
     assert handed.status_code == 200, handed.json()
     assert (handed.json()["status"], handed.json()["variance"]) == ("handed_over", "-10.00")
     assert Shift.objects.get().handed_over_to == relief.user
+
+
+@pytest.mark.django_db
+def test_a_split_payment_in_one_request_is_all_or_none(final_invoice, cashier_api):
+    url = f"{PAYMENTS}split/"
+    parts = [
+        {"method": "cash", "amount": "1000.00"},
+        {"method": "card", "amount": "856.00"},  # no terminal slip number
+    ]
+    assert cashier_api.post(SHIFTS, {"opening_float": "0"}, format="json").status_code == 201
+
+    body = {"invoice": str(final_invoice.external_id), "parts": parts}
+    refused = cashier_api.post(url, body, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "parts[1].reference"
+    assert Payment.objects.count() == 0  # the cash part was not kept either
+
+    parts[1]["reference"] = "SLIP-0042"
+    taken = cashier_api.post(
+        url, {"invoice": str(final_invoice.external_id), "parts": parts}, format="json"
+    )
+    assert taken.status_code == 201, taken.json()
+    assert [p["method"] for p in taken.json()] == ["cash", "card"]
+    final_invoice.refresh_from_db()
+    assert final_invoice.balance == 1000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "parts",
+    [[], "cash", [{"method": "cash"}], [{"method": "gold", "amount": "1"}], [{}] * 9],
+)
+def test_hostile_split_payments_are_400(final_invoice, cashier_api, parts):
+    body = {"invoice": str(final_invoice.external_id), "parts": parts}
+    response = cashier_api.post(f"{PAYMENTS}split/", body, format="json")
+    assert response.status_code == 400
+    assert Payment.objects.count() == 0

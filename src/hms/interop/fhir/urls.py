@@ -3,6 +3,8 @@ from django.urls import path, re_path
 from hms.interop.fhir import transaction, views
 from hms.interop.fhir.resources import (
     appointment_views,
+    billing_views,
+    claim_views,
     encounter_views,
     organization,
     patient_views,
@@ -78,6 +80,70 @@ urlpatterns = [
         "Encounter/<str:resource_id>",
         encounter_views.EncounterReadApi.as_view(),
         name="fhir-encounter-read",
+    ),
+    path("ChargeItem", billing_views.ChargeItemSearchApi.as_view(), name="fhir-chargeitem-search"),
+    path(
+        "ChargeItem/<str:resource_id>",
+        billing_views.ChargeItemReadApi.as_view(),
+        name="fhir-chargeitem-read",
+    ),
+    path("Invoice", billing_views.InvoiceSearchApi.as_view(), name="fhir-invoice-search"),
+    path(
+        "Invoice/<str:resource_id>",
+        billing_views.InvoiceReadApi.as_view(),
+        name="fhir-invoice-read",
+    ),
+    path("Coverage", billing_views.CoverageSearchApi.as_view(), name="fhir-coverage-search"),
+    path(
+        "Coverage/<str:resource_id>",
+        billing_views.CoverageReadApi.as_view(),
+        name="fhir-coverage-read",
+    ),
+    path("Claim", claim_views.ClaimSearchApi.as_view(), name="fhir-claim-search"),
+    path(
+        "Claim/<str:resource_id>",
+        claim_views.ClaimReadApi.as_view(),
+        name="fhir-claim-read",
+    ),
+    path(
+        "ClaimResponse",
+        claim_views.ClaimResponseSearchApi.as_view(),
+        name="fhir-claimresponse-search",
+    ),
+    path(
+        "ClaimResponse/<str:resource_id>",
+        claim_views.ClaimResponseReadApi.as_view(),
+        name="fhir-claimresponse-read",
+    ),
+    path(
+        "PaymentReconciliation",
+        claim_views.PaymentReconciliationSearchApi.as_view(),
+        name="fhir-paymentreconciliation-search",
+    ),
+    path(
+        "PaymentReconciliation/<str:resource_id>",
+        claim_views.PaymentReconciliationReadApi.as_view(),
+        name="fhir-paymentreconciliation-read",
+    ),
+    path(
+        "CoverageEligibilityRequest",
+        claim_views.EligibilityRequestSearchApi.as_view(),
+        name="fhir-coverageeligibilityrequest-search",
+    ),
+    path(
+        "CoverageEligibilityRequest/<str:resource_id>",
+        claim_views.EligibilityRequestReadApi.as_view(),
+        name="fhir-coverageeligibilityrequest-read",
+    ),
+    path(
+        "CoverageEligibilityResponse",
+        claim_views.EligibilityResponseTypeApi.as_view(),
+        name="fhir-coverageeligibilityresponse-type",
+    ),
+    path(
+        "CoverageEligibilityResponse/<str:resource_id>",
+        claim_views.EligibilityResponseReadApi.as_view(),
+        name="fhir-coverageeligibilityresponse-read",
     ),
     re_path(r"^(?P<path>.*)$", views.not_found, name="fhir-not-found"),
 ]

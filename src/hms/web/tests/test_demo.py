@@ -105,3 +105,33 @@ def test_demo_clinics_have_doctors_sessions_bookings_and_a_live_queue(without_sy
     assert tickets.filter(status="called").count() == 1
     assert tickets.filter(status="waiting").count() >= 3
     assert Encounter.objects.filter(status="finished").count() == 4
+
+
+def test_demo_has_a_month_of_billing_and_claims_in_every_state(
+    without_synthea, settings, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from django.db.models import Count, F, Sum
+
+    from hms.billing.models import Charge, Claim, Invoice, Payment, Remittance
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert load_demo() is True
+
+    invoices = Invoice.objects.all()
+    days = invoices.dates("finalised_at", "day")
+    assert len(days) >= 28
+    assert invoices.filter(status="final").exists()  # some still owe
+    assert invoices.filter(status="paid").exists()
+    assert not invoices.exclude(total=F("subtotal") - F("discount_total") + F("tax_total"))
+    assert Payment.objects.values("method").distinct().count() >= 3
+    # today's check-ins were charged their consultation
+    assert Charge.objects.filter(source__startswith="encounter:").exists()
+    by_status = dict(Claim.objects.values_list("status").annotate(n=Count("id")))
+    assert set(by_status) == {s.value for s in Claim.Status}
+    assert Claim.objects.filter(attempt=2).exists()  # corrected and sent again
+    remittance = Remittance.objects.get()
+    assert remittance.total_paid == Claim.objects.aggregate(p=Sum("paid_amount"))["p"]
+    assert remittance.total_paid > Decimal(0)
+    assert (settings.DATA_DIR / "demo" / remittance.file_name).is_file()

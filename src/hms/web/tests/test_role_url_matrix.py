@@ -168,6 +168,34 @@ URL_TABLE: dict[str, Row] = {
     "appointments:waitlist-remove": post_only_page(),
     "appointments:cancel": page(BOOKS, ok=404),  # no such appointment: found after the check
     "appointments:reschedule": page(BOOKS, ok=404),
+    # Billing reports: whoever sees billing; a bad filter is a 400 on the page.
+    "billing_reports:index": page(SEES_BILLING),
+    "billing_reports:collections": page(SEES_BILLING),
+    "billing_reports:aging": page(SEES_BILLING),
+    "billing_reports:claims": page(SEES_BILLING),
+    "billing_reports:revenue": page(SEES_BILLING),
+    # The cashier's pages; every change answers POST only. Charges by hand: clerks, admins.
+    "billing:desk": page(SEES_BILLING),
+    "billing:item-options": page({ADMIN, RoleCode.BILLING_CLERK.value}),
+    "billing:account": page(SEES_BILLING),
+    "billing:draft-invoice": post_only_page(),
+    "billing:add-charge": post_only_page(),
+    "billing:deposit": post_only_page(),
+    "billing:invoice": page(SEES_BILLING, ok=404),  # no such invoice
+    "billing:invoice-pdf": page(SEES_BILLING, ok=404),
+    "billing:discount": post_only_page(),
+    "billing:finalise": post_only_page(),
+    "billing:pay": post_only_page(),
+    "billing:apply-deposit": post_only_page(),
+    "billing:refund": post_only_page(),
+    "billing:credit-note": post_only_page(),
+    "billing:void": post_only_page(),
+    "billing:receipt": page(SEES_BILLING, ok=404),  # no such receipt
+    "billing:receipt-pdf": page(SEES_BILLING, ok=404),
+    "billing:shift": page(TAKES_PAYMENT),
+    "billing:shift-open": post_only_page(),
+    "billing:shift-close": post_only_page(),
+    "billing:shift-hand-over": post_only_page(),
     # Django admin: reference data for administrators.
     "admin:index": page({ADMIN}),
     "admin:core_facility_changelist": page({ADMIN}),
@@ -228,6 +256,15 @@ URL_TABLE: dict[str, Row] = {
     # The till: whoever sees billing reads payments; admins and cashiers take money.
     "billing-invoice-pdf": api(SEES_BILLING, ok=404),  # no such invoice
     "billing-invoice-apply-deposit": api(TAKES_PAYMENT, ok=405),
+    "billing-invoice-checkout": api(TAKES_PAYMENT, ok=405),
+    "billing-payment-split": api(TAKES_PAYMENT, ok=405),
+    "billing-stripe-webhook": Row(API, EVERYONE, ok=405, anonymous=405),
+    "billing-invoice-credit-notes": api(SEES_BILLING, ok=404),  # no such invoice
+    "billing-invoice-void": api(SEES_BILLING, ok=405),
+    "billing-invoice-discard": api(SEES_BILLING, ok=405),
+    "billing-invoice-packages": api(SEES_BILLING, ok=405),
+    "billing-invoice-package-remove": api({ADMIN}, ok=405),  # voids a charge
+    "billing-package-list": api(SEES_BILLING),
     "billing-payment-list": api(SEES_BILLING, ok=400),  # names no invoice or patient
     "billing-payment-detail": api(SEES_BILLING, ok=404),
     "billing-payment-receipt": api(SEES_BILLING, ok=404),
@@ -247,6 +284,16 @@ URL_TABLE: dict[str, Row] = {
     "billing-coverage-eligibility": api(SEES_BILLING, ok=404),  # no such coverage
     "billing-preauthorisation-list": api(SEES_BILLING, ok=400),  # names no coverage
     "billing-preauthorisation-decide": api(SEES_BILLING, ok=405),
+    # Claims and remittances: whoever sees billing reads them and sends them.
+    "billing-claim-list": api(SEES_BILLING),
+    "billing-claim-export": api(SEES_BILLING, ok=405),
+    "billing-claim-detail": api(SEES_BILLING, ok=404),  # no such claim
+    "billing-claim-problems": api(SEES_BILLING, ok=404),
+    "billing-claim-acknowledge": api(SEES_BILLING, ok=405),
+    "billing-claim-correct": api(SEES_BILLING, ok=405),
+    "billing-remittance-list": api(SEES_BILLING),
+    "billing-remittance-detail": api(SEES_BILLING, ok=404),
+    "billing-report": api(SEES_BILLING),
     # FHIR R4.
     "fhir-organization-search": api(STAFF),
     "fhir-organization-read": api(STAFF),
@@ -266,6 +313,23 @@ URL_TABLE: dict[str, Row] = {
     "fhir-appointment-instance": api(BOOKS, ok=404),
     "fhir-encounter-search": api(SEES_PATIENTS),
     "fhir-encounter-read": api(SEES_PATIENTS, ok=404),
+    # FHIR billing: as the REST billing doors.
+    "fhir-chargeitem-search": api(SEES_BILLING),
+    "fhir-chargeitem-read": api(SEES_BILLING, ok=404),
+    "fhir-invoice-search": api(SEES_BILLING),
+    "fhir-invoice-read": api(SEES_BILLING, ok=404),
+    "fhir-coverage-search": api(SEES_BILLING),
+    "fhir-coverage-read": api(SEES_BILLING, ok=404),
+    "fhir-claim-search": api(SEES_BILLING),
+    "fhir-claim-read": api(SEES_BILLING, ok=404),
+    "fhir-claimresponse-search": api(SEES_BILLING),
+    "fhir-claimresponse-read": api(SEES_BILLING, ok=404),
+    "fhir-paymentreconciliation-search": api(SEES_BILLING),
+    "fhir-paymentreconciliation-read": api(SEES_BILLING, ok=404),
+    "fhir-coverageeligibilityrequest-search": api(SEES_BILLING),
+    "fhir-coverageeligibilityrequest-read": api(SEES_BILLING, ok=404),
+    "fhir-coverageeligibilityresponse-type": api(SEES_BILLING),
+    "fhir-coverageeligibilityresponse-read": api(SEES_BILLING, ok=404),
     # Transactions are POST to the base, with or without the final slash.
     "fhir-transaction": api(REGISTERS_PATIENTS, ok=405),
     "fhir-base": api(REGISTERS_PATIENTS, ok=405),
@@ -458,6 +522,7 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         ("practitioner-user", "external_id"): practitioner.external_id,
         ("appointment-no-show-history", "patient_id"): patient.external_id,
         ("patients:patient-detail", "external_id"): patient.external_id,
+        ("billing:account", "external_id"): patient.external_id,
         ("queue:waiting-room", "facility_code"): facility.code,
         ("queue:waiting-room", "department_code"): "OPD",
         ("duplicates:merge-detail", "external_id"): a_merge(facility).external_id,
@@ -471,6 +536,7 @@ def real_ids(facility: Facility, make_user) -> dict[tuple[str, str], object]:
         ("fhir-patient-version", "version_id"): fhir_version_of(patient),
         ("fhir-practitioner-read", "resource_id"): practitioner.external_id,
         ("fhir-practitionerrole-read", "resource_id"): practitioner.external_id,
+        ("billing-report", "name"): "aging",
         ("api-not-found", "path"): "no-such-endpoint/",
         ("fhir-not-found", "path"): "NoSuchResource",
     }

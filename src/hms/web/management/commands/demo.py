@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from hms.accounts.models import Role
-from hms.web.demo import DEMO_PASSWORD, STAFF, load_demo
+from hms.web.demo import DEMO_PASSWORD, STAFF, load_demo, use_demo_provider
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
+        use_demo_provider()
         loaded = load_demo()
         if not options["no_serve"] and not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)

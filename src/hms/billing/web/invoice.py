@@ -1,0 +1,214 @@
+"""An invoice at the till: its lines and balance, the payer's and the patient's
+portions, and what can be done to it: discount and finalise a draft, take a (split)
+payment, apply the deposit, refund, print."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from hms.accounts import policies as account_policies
+from hms.accounts.permissions import Perm
+from hms.accounts.web.decorators import permission_required
+from hms.billing import payment_selectors, printing, services
+from hms.billing.models import Invoice
+from hms.billing.web.common import invoice_or_404, place_error
+from hms.billing.web.forms import (
+    REFERENCE_LABELS,
+    TILL_METHODS,
+    ApplyDepositForm,
+    CreditNoteForm,
+    DiscountForm,
+    RefundForm,
+    SplitPaymentForm,
+    VoidForm,
+)
+from hms.core.errors import DomainError, NotPermitted
+
+ZERO = Decimal("0.00")
+REFUND_NEEDS_SUPERVISOR = (
+    "A refund needs a supervisor: it takes both the right to take payments and the "
+    "right to approve discounts, so no cashier refunds alone what they took. Ask a "
+    "supervisor to make it."
+)
+
+
+def patient_due(invoice: Invoice) -> Decimal:
+    """What the patient still owes: with a payer, the patient's portion less what was
+    paid (and not refunded); without one, the balance."""
+    if invoice.status != Invoice.Status.FINAL:
+        return ZERO
+    if invoice.patient_amount is None:
+        return invoice.balance
+    paid = invoice.amount_paid - invoice.amount_refunded
+    return max(ZERO, min(invoice.balance, invoice.patient_amount - paid))
+
+
+def payment_form(invoice: Invoice, data=None) -> SplitPaymentForm:
+    due = patient_due(invoice)
+    return SplitPaymentForm(
+        data,
+        balance=invoice.balance,
+        currency=invoice.currency,
+        initial={"cash": due if due else None},
+    )
+
+
+def invoice_context(request: HttpRequest, invoice: Invoice, **forms) -> dict:
+    user, facility = request.user, request.facility
+    can = {
+        perm: account_policies.has_permission(user, perm, facility)
+        for perm in (Perm.MANAGE_INVOICES, Perm.TAKE_PAYMENT, Perm.APPROVE_DISCOUNT)
+    }
+    pay = forms.get("payment_form") or payment_form(invoice)
+    return {
+        "invoice": invoice,
+        "patient": invoice.patient,
+        "lines": invoice.lines.order_by("position"),
+        "allocations": invoice.allocations.select_related("payment").order_by("allocated_at"),
+        "refunds": payment_selectors.refunds_of(viewer=user, facility=facility, invoice=invoice),
+        "deposit": payment_selectors.deposit_balance(patient=invoice.patient),
+        "due": patient_due(invoice),
+        "refundable": invoice.amount_paid - invoice.amount_refunded,
+        "payable": invoice.status == Invoice.Status.FINAL and invoice.balance > 0,
+        "can_manage": can[Perm.MANAGE_INVOICES],
+        "takes_payment": can[Perm.TAKE_PAYMENT],
+        "approves": can[Perm.APPROVE_DISCOUNT],
+        "payment_form": pay,
+        "payment_rows": [
+            (pay[m.value], pay[f"{m.value}_reference"] if m in REFERENCE_LABELS else None)
+            for m in TILL_METHODS
+        ],
+        "discount_form": forms.get("discount_form") or DiscountForm(),
+        "refund_form": forms.get("refund_form") or RefundForm(),
+        "apply_form": forms.get("apply_form") or ApplyDepositForm(prefix="apply"),
+        "correctable": invoice.status == Invoice.Status.FINAL and can[Perm.MANAGE_INVOICES],
+        "credit_form": forms.get("credit_form") or CreditNoteForm(prefix="credit"),
+        "void_form": forms.get("void_form") or VoidForm(prefix="void"),
+    }
+
+
+def invoice_page(request: HttpRequest, invoice: Invoice, status: int = 200, **forms):
+    return render(
+        request, "billing/invoice.html", invoice_context(request, invoice, **forms), status=status
+    )
+
+
+@never_cache
+@require_GET
+@permission_required(Perm.VIEW_BILLING)
+def invoice(request: HttpRequest, external_id) -> HttpResponse:
+    return invoice_page(request, invoice_or_404(request, external_id))
+
+
+@never_cache
+@require_GET
+@permission_required(Perm.VIEW_BILLING)
+def pdf(request: HttpRequest, external_id) -> HttpResponse:
+    found = invoice_or_404(request, external_id)
+    content = printing.print_invoice(actor=request.user, invoice=found)
+    return pdf_response(content, found.number or "draft-invoice")
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    return response
+
+
+@require_POST
+@permission_required(Perm.MANAGE_INVOICES)
+def discount(request: HttpRequest, external_id) -> HttpResponse:
+    found = invoice_or_404(request, external_id)
+    form = DiscountForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.apply_discount(
+                actor=request.user,
+                invoice=found,
+                reason=data["reason"],
+                percent=data["percent"],
+                amount=data["amount"],
+            )
+        except DomainError as exc:
+            place_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, "Discount applied.")
+            return redirect("billing:invoice", external_id=found.external_id)
+    return invoice_page(request, found, status=status, discount_form=form)
+
+
+@require_POST
+@permission_required(Perm.MANAGE_INVOICES)
+def finalise(request: HttpRequest, external_id) -> HttpResponse:
+    found = invoice_or_404(request, external_id)
+    try:
+        final = services.finalise_invoice(actor=request.user, invoice=found)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return invoice_page(request, found, status=exc.status)
+    messages.success(request, f"Finalised as {final.number}.")
+    return redirect("billing:invoice", external_id=found.external_id)
+
+
+@require_POST
+@permission_required(Perm.TAKE_PAYMENT)
+def apply_deposit(request: HttpRequest, external_id) -> HttpResponse:
+    found = invoice_or_404(request, external_id)
+    form = ApplyDepositForm(request.POST, prefix="apply")
+    status = 400
+    if form.is_valid():
+        try:
+            settled = services.apply_deposit(
+                actor=request.user, invoice=found, amount=form.cleaned_data["amount"]
+            )
+        except DomainError as exc:
+            place_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(
+                request,
+                f"Deposit applied; the balance is {settled.balance:,.2f} {settled.currency}.",
+            )
+            return redirect("billing:invoice", external_id=found.external_id)
+    return invoice_page(request, found, status=status, apply_form=form)
+
+
+@require_POST
+@permission_required(Perm.TAKE_PAYMENT)
+def refund(request: HttpRequest, external_id) -> HttpResponse:
+    """Money back on the invoice; the service asks for a supervisor as well."""
+    found = invoice_or_404(request, external_id)
+    form = RefundForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            given = services.refund_invoice(
+                actor=request.user,
+                invoice=found,
+                amount=data["amount"],
+                method=data["method"],
+                reference=data["reference"],
+                reason=data["reason"],
+            )
+        except NotPermitted as exc:
+            form.add_error(None, exc.message if exc.field else REFUND_NEEDS_SUPERVISOR)
+            status = exc.status
+        except DomainError as exc:
+            place_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(
+                request, f"Refund {given.number}: {given.amount:,.2f} {given.currency} given back."
+            )
+            return redirect("billing:invoice", external_id=found.external_id)
+    return invoice_page(request, found, status=status, refund_form=form)
