@@ -1,6 +1,9 @@
-"""Facilities and their departments as FHIR Organization (departments are partOf their facility)."""
+"""Facilities and their departments as FHIR Organization (departments are partOf their
+facility), and the payers claims are sent to (type "pay", as Coverage.payor names them)."""
 
 from __future__ import annotations
+
+import uuid
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.organization import Organization
@@ -8,12 +11,15 @@ from rest_framework.response import Response
 
 from hms.accounts import policies
 from hms.accounts.permissions import Perm
+from hms.billing.models import Payer
 from hms.core.errors import NotFound
 from hms.core.models import Department, Facility
 from hms.interop.fhir.base import FhirApiView, ResourceRegistration, register
 
 SYSTEM_FACILITY = "urn:hms:facility-code"
 SYSTEM_DEPARTMENT = "urn:hms:department-code"
+SYSTEM_PAYER = "urn:hms:payer"  # as Coverage.payor and Claim.insurer identify it
+SYSTEM_X12_PAYER = "urn:hms:x12-payer-id"
 
 
 def facility_to_fhir(facility: Facility) -> Organization:
@@ -60,6 +66,30 @@ def department_to_fhir(department: Department) -> Organization:
     )
 
 
+def payer_to_fhir(payer: Payer) -> Organization:
+    identifiers = [{"system": SYSTEM_PAYER, "value": payer.code}]
+    if payer.x12_payer_id:
+        identifiers.append({"system": SYSTEM_X12_PAYER, "value": payer.x12_payer_id})
+    return Organization(
+        id=str(payer.external_id),
+        active=payer.is_active,
+        identifier=identifiers,
+        type=[
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/organization-type",
+                        "code": "pay",
+                        "display": "Payer",
+                    }
+                ],
+                "text": payer.get_kind_display(),
+            }
+        ],
+        name=payer.name,
+    )
+
+
 def _visible(user) -> tuple[list[Facility], list[Department]]:
     facilities = [
         f
@@ -84,8 +114,10 @@ class OrganizationSearchApi(FhirApiView):
 
     def get(self, request):
         facilities, departments = _visible(request.user)
-        resources = [facility_to_fhir(f) for f in facilities] + [
-            department_to_fhir(d) for d in departments
+        resources = [
+            *(facility_to_fhir(f) for f in facilities),
+            *(department_to_fhir(d) for d in departments),
+            *(payer_to_fhir(p) for p in Payer.objects.filter(facility__in=facilities)),
         ]
         resources = [r for r in resources if _matches(r, request.query_params)]
         bundle = Bundle(
@@ -133,5 +165,17 @@ class OrganizationReadApi(FhirApiView):
                 )
         department = next((d for d in departments if str(d.external_id) == str(resource_id)), None)
         if department is None:
-            raise NotFound(f"Organization/{resource_id} is not known here.")
+            payer = Payer.objects.filter(
+                facility__in=facilities, external_id=_uuid_or_none(resource_id)
+            ).first()
+            if payer is None:
+                raise NotFound(f"Organization/{resource_id} is not known here.")
+            return Response(payer_to_fhir(payer).model_dump(mode="json", exclude_none=True))
         return Response(department_to_fhir(department).model_dump(mode="json", exclude_none=True))
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

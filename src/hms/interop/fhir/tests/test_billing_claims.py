@@ -242,3 +242,13 @@ def test_remittances_are_searched_by_identifier_created_issuer_and_request(reade
         found
     ]
     assert ids(read(reader, f"{search}?request=Claim/{data.juma_claim.external_id}")) == [found]
+
+
+def test_the_payer_a_coverage_names_reads_as_an_organization(reader, data):
+    raw = read(reader, f"{BASE}/Organization/{data.payer.external_id}")
+
+    assert raw["type"][0]["coding"][0]["code"] == "pay"
+    assert raw["name"] == data.payer.name
+    assert {"system": "urn:hms:payer", "value": data.payer.code} in raw["identifier"]
+    found = read(reader, f"{BASE}/Organization?identifier=urn:hms:payer|{data.payer.code}")
+    assert [e["resource"]["id"] for e in found["entry"]] == [str(data.payer.external_id)]
