@@ -61,15 +61,17 @@ VISITS = [
 ]
 DAYS = 30
 VISITS_PER_DAY = 3
+# Older bills still unpaid, for the receivables aging: days ago.
+OLD_DEBTS = [40, 52, 67, 85, 110, 150]
 # Payer lists price a little below cash; the staff list at cost.
 LISTS = [("CASH", "Cash", "self_pay", 1), ("SHA", "SHA tariff", "payer", Decimal("0.8"))]
 LISTS += [("AAR", "AAR tariff", "payer", Decimal("0.9")), ("STAFF", "Staff", "staff", 0.5)]
 
 
 def load_demo_tariff(hospital: Facility, admin: User) -> None:
-    """The catalogue and its price lists, priced from three months ago."""
+    """The catalogue and its price lists, priced from half a year ago."""
     add_specialties(admin)
-    since = timezone.localdate(timezone=zone_of(hospital)) - dt.timedelta(days=90)
+    since = timezone.localdate(timezone=zone_of(hospital)) - dt.timedelta(days=180)
     lists = {
         code: services.add_price_list(
             actor=admin, facility=hospital, code=code, name=name, kind=kind
@@ -187,6 +189,11 @@ def load_demo_month(hospital: Facility, patients: list[Patient]) -> list[tuple[I
                 insured.append((invoice, diagnosis))
             _pay(cashier, invoice, rng, moment)
         _close(cashier, shift, opened)
+    for days_ago in OLD_DEBTS:
+        day = today - dt.timedelta(days=days_ago)
+        invoice, _ = _visit(clerk, rng.choice(patients), day, f"old:{days_ago}", rng)
+        finalised = dt.datetime.combine(day, dt.time(11), zone)
+        Invoice.objects.filter(pk=invoice.pk).update(finalised_at=finalised)
     return insured
 
 

@@ -113,6 +113,7 @@ def test_demo_has_a_month_of_billing_and_claims_in_every_state(
     from decimal import Decimal
 
     from django.db.models import Count, F, Sum
+    from django.utils import timezone
 
     from hms.billing.models import Charge, Claim, Invoice, Payment, Remittance
 
@@ -125,6 +126,8 @@ def test_demo_has_a_month_of_billing_and_claims_in_every_state(
     assert invoices.filter(status="final").exists()  # some still owe
     assert invoices.filter(status="paid").exists()
     assert not invoices.exclude(total=F("subtotal") - F("discount_total") + F("tax_total"))
+    oldest = invoices.order_by("finalised_at").first().finalised_at
+    assert (timezone.now() - oldest).days > 90  # the receivables age into every bucket
     assert Payment.objects.values("method").distinct().count() >= 3
     # today's check-ins were charged their consultation
     assert Charge.objects.filter(source__startswith="encounter:").exists()
