@@ -29,6 +29,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Sessions", "appointments:sessions", Perm.MANAGE_SCHEDULES, ""),
     NavItem("Worklist", "queue:worklist", Perm.RUN_CLINIC, "g w"),
     NavItem("Billing", "billing:desk", Perm.VIEW_BILLING, "g b"),
+    NavItem("Claims", "billing:claims", Perm.VIEW_BILLING, ""),
     NavItem("Billing reports", "billing_reports:index", Perm.VIEW_BILLING, ""),
     NavItem("Duplicates", "duplicates:worklist", Perm.MERGE_PATIENTS, "g d"),
     NavItem("Audit trail", "audit:search", Perm.VIEW_AUDIT, "g a"),

@@ -185,3 +185,87 @@ class CreditNoteForm(forms.Form):
 
 class VoidForm(forms.Form):
     reason = PlainCharField(label="Reason", max_length=REASON_MAX)
+
+
+# Claims and remittances.
+
+STATUS_ANY = [("", "Every status")]
+
+
+def diagnosis_field(*, required: bool):
+    return PlainCharField(
+        label="Diagnosis codes (ICD-10, comma separated)",
+        max_length=200,
+        required=required,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "J06.9, E11.9"}
+        ),
+    )
+
+
+def split_codes(text: str) -> list[str]:
+    """The codes typed, in order; the service judges each one."""
+    return [code for code in text.replace(";", ",").replace(" ", ",").split(",") if code]
+
+
+class ClaimFilterForm(forms.Form):
+    # Changing a select shows its claims at once.
+    payer = forms.ChoiceField(
+        label="Payer", required=False, widget=forms.Select(attrs={"data-autosubmit": True})
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, widget=forms.Select(attrs={"data-autosubmit": True})
+    )
+
+    def __init__(self, *args, payers, statuses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].choices = [("", "Every payer")] + [
+            (p.code, f"{p.code} · {p.name}") for p in payers
+        ]
+        self.fields["status"].choices = STATUS_ANY + list(statuses)
+
+
+class BuildClaimForm(forms.Form):
+    diagnosis_codes = diagnosis_field(required=True)
+
+    def codes(self) -> list[str]:
+        return split_codes(self.cleaned_data["diagnosis_codes"])
+
+
+class AcknowledgeClaimForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="The payer",
+        choices=[("accepted", "Accepted it"), ("rejected", "Rejected it")],
+        widget=forms.RadioSelect,
+        initial="accepted",
+    )
+    reason = PlainCharField(label="Reason (for a rejection)", max_length=REASON_MAX, required=False)
+    payer_claim_number = PlainCharField(
+        label="Payer's claim number (optional)", max_length=50, required=False
+    )
+
+
+class CorrectClaimForm(forms.Form):
+    diagnosis_codes = diagnosis_field(required=False)
+
+    def codes(self) -> list[str] | None:
+        """None keeps the claim's codes."""
+        return split_codes(self.cleaned_data["diagnosis_codes"]) or None
+
+
+class ExportClaimsForm(forms.Form):
+    payer = PlainCharField(widget=forms.HiddenInput, max_length=20)
+    format = forms.ChoiceField(
+        label="Format", choices=[("x12", "X12 837P"), ("fhir", "FHIR Bundle")], initial="x12"
+    )
+
+
+class RemittanceUploadForm(forms.Form):
+    file = forms.FileField(label="835 file", allow_empty_file=True)
+    payer = forms.ChoiceField(label="Payer (when the file does not name it)", required=False)
+
+    def __init__(self, *args, payers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].choices = [("", "As the file says")] + [
+            (p.code, f"{p.code} · {p.name}") for p in payers
+        ]

@@ -16,12 +16,13 @@ from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.billing import payment_selectors, printing, services
-from hms.billing.models import Invoice
+from hms.billing.models import Claim, Invoice
 from hms.billing.web.common import invoice_or_404, place_error
 from hms.billing.web.forms import (
     REFERENCE_LABELS,
     TILL_METHODS,
     ApplyDepositForm,
+    BuildClaimForm,
     CreditNoteForm,
     DiscountForm,
     RefundForm,
@@ -66,6 +67,7 @@ def invoice_context(request: HttpRequest, invoice: Invoice, **forms) -> dict:
         for perm in (Perm.MANAGE_INVOICES, Perm.TAKE_PAYMENT, Perm.APPROVE_DISCOUNT)
     }
     pay = forms.get("payment_form") or payment_form(invoice)
+    claim = Claim.objects.filter(invoice=invoice).first()
     return {
         "invoice": invoice,
         "patient": invoice.patient,
@@ -90,6 +92,13 @@ def invoice_context(request: HttpRequest, invoice: Invoice, **forms) -> dict:
         "correctable": invoice.status == Invoice.Status.FINAL and can[Perm.MANAGE_INVOICES],
         "credit_form": forms.get("credit_form") or CreditNoteForm(prefix="credit"),
         "void_form": forms.get("void_form") or VoidForm(prefix="void"),
+        # The payer's portion of a final invoice is claimed once.
+        "claim": claim,
+        "claimable": claim is None
+        and can[Perm.MANAGE_INVOICES]
+        and invoice.status in (Invoice.Status.FINAL, Invoice.Status.PAID)
+        and bool(invoice.coverage_id and invoice.payer_amount),
+        "claim_form": forms.get("claim_form") or BuildClaimForm(prefix="claim"),
     }
 
 

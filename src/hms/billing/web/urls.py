@@ -1,6 +1,15 @@
 from django.urls import path
 
-from hms.billing.web import account, corrections, desk, invoice, payment, shift
+from hms.billing.web import (
+    account,
+    claims,
+    corrections,
+    desk,
+    invoice,
+    payment,
+    remittances,
+    shift,
+)
 
 app_name = "billing"
 
@@ -20,6 +29,15 @@ urlpatterns = [
     path("invoices/<uuid:external_id>/refund/", invoice.refund, name="refund"),
     path("invoices/<uuid:external_id>/credit-note/", corrections.credit_note, name="credit-note"),
     path("invoices/<uuid:external_id>/void/", corrections.void, name="void"),
+    path("invoices/<uuid:external_id>/claim/", claims.build, name="claim-build"),
+    path("claims/", claims.worklist, name="claims"),
+    path("claims/export/", claims.export, name="claims-export"),
+    path("claims/<uuid:external_id>/", claims.claim, name="claim"),
+    path("claims/<uuid:external_id>/acknowledge/", claims.acknowledge, name="claim-acknowledge"),
+    path("claims/<uuid:external_id>/correct/", claims.correct, name="claim-correct"),
+    path("remittances/", remittances.remittances, name="remittances"),
+    path("remittances/upload/", remittances.upload, name="remittance-upload"),
+    path("remittances/<uuid:external_id>/", remittances.remittance, name="remittance"),
     path("receipts/<uuid:external_id>/", payment.receipt, name="receipt"),
     path("receipts/<uuid:external_id>/pdf/", payment.receipt_pdf, name="receipt-pdf"),
     path("shift/", shift.shift_page, name="shift"),

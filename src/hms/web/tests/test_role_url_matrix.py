@@ -196,6 +196,16 @@ URL_TABLE: dict[str, Row] = {
     "billing:shift-open": post_only_page(),
     "billing:shift-close": post_only_page(),
     "billing:shift-hand-over": post_only_page(),
+    # Claims and remittances: whoever sees billing reads them; the changes answer POST only.
+    "billing:claim-build": post_only_page(),
+    "billing:claims": page(SEES_BILLING),
+    "billing:claims-export": post_only_page(),
+    "billing:claim": page(SEES_BILLING, ok=404),  # no such claim
+    "billing:claim-acknowledge": post_only_page(),
+    "billing:claim-correct": post_only_page(),
+    "billing:remittances": page(SEES_BILLING),
+    "billing:remittance-upload": post_only_page(),
+    "billing:remittance": page(SEES_BILLING, ok=404),  # no such remittance
     # Django admin: reference data for administrators.
     "admin:index": page({ADMIN}),
     "admin:core_facility_changelist": page({ADMIN}),
