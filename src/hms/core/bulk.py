@@ -136,6 +136,23 @@ def insert_returning_id(table: Table, row: Sequence[Any], *, skip_conflicts: boo
         return cursor.lastrowid if cursor.rowcount else None
 
 
+def fetch_prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Run a read on a hot path and return its rows. On PostgreSQL it is a prepared
+    statement on the connection (its parameters bound by the server): a query of
+    several joins takes longer to plan than to run, and is planned once per
+    connection instead of on every call."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
 _NEW_ROWS: dict[type[models.Model], tuple[Table, list]] = {}
 
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from hms.audit.services import Action, record_event
 from hms.billing import policies
 from hms.billing.errors import BillingErrorCode
-from hms.billing.models import BillableItem, Charge, Invoice, Price, PriceList
+from hms.billing.models import Charge, Invoice, PriceList
 from hms.billing.services import invoices
 from hms.billing.services._common import a_date, amount_in
+from hms.billing.services.insurance import COVERAGE_ON_SQL
 from hms.billing.totals import gross_of
+from hms.core.bulk import fetch_prepared, insert_one
 from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import Facility, author
 from hms.core.money import parse_amount
@@ -68,40 +70,51 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
         policies.check_capture_charge(actor, facility, overriding_price=unit_price is not None)
     source = reason_text(source, "source", required=True, limit=200)
     _check_patient(patient, facility)
-    existing = _by_source(facility, source)
-    if existing is not None:
-        return _same(existing, patient, item_code)
     quantity = _quantity(quantity)
     note = reason_text(note, "note", limit=500)
     _check_links(patient, encounter, price_list)
     day = _service_date(service_date, facility)
-    item = _item(facility, item_code)
-    price, used = _price(item, price_list, day, facility)
+    if not isinstance(item_code, str):
+        raise InvalidInput(
+            "Give the item's code.", code=BillingErrorCode.UNKNOWN_ITEM, field="item_code"
+        )
+    found = _tariff(facility, patient, source, item_code, price_list, day)
+    if found.existing_id is not None:
+        return _same(Charge.objects.get(pk=found.existing_id), patient, item_code)
+    if found.item_id is None:
+        raise InvalidInput(
+            f"No billable item has the code {item_code[:20]!r}.",
+            code=BillingErrorCode.UNKNOWN_ITEM,
+            field="item_code",
+        )
+    price = found.price
     if unit_price is not None:
         unit_price = amount_in(unit_price, field="unit_price")
+        price = price or found.fallback(facility)
     elif price is None:
         raise InvalidInput(
-            f"{item.code} has no price in force on {day:%d %b %Y}.",
+            f"{item_code} has no price in force on {day:%d %b %Y}.",
             code=BillingErrorCode.NO_PRICE,
             field="item_code",
         )
+    user = author(actor)
     charge = Charge(
         facility=facility,
         patient=patient,
         encounter=encounter,
-        item=item,
-        price_list=used,
-        description=item.name,
+        item_id=found.item_id,
+        price_list_id=price.list_id,
+        description=found.item_name,
         quantity=quantity,
         unit_price=price.amount if unit_price is None else unit_price,
-        tax_rate=price.tax_rate if price else Decimal(0),
-        currency=used.currency,
+        tax_rate=price.tax_rate,
+        currency=price.currency,
         price_overridden=unit_price is not None,
         service_date=day,
         source=source,
         note=note,
-        created_by=author(actor),
-        updated_by=author(actor),
+        created_by=user,
+        updated_by=user,
     )
     charge.amount = gross_of(charge.quantity, charge.unit_price, charge.currency)
     return _insert(actor, charge, item_code)
@@ -112,13 +125,13 @@ def _insert(actor: Any, charge: Charge, item_code: str) -> Charge:
     # back whole, and the lookup below runs after that.
     try:
         with transaction.atomic():
-            charge.save(force_insert=True)
+            insert_one(charge)  # a plain INSERT: every service rendered writes one
             record_event(
                 action=Action.CREATE,
                 actor=actor,
                 obj=charge,
                 patient_id=str(charge.patient.external_id),
-                reason=f"{charge.item.code} x {charge.quantity} at {charge.unit_price}"
+                reason=f"{item_code} x {charge.quantity} at {charge.unit_price}"
                 + (" (price overridden)" if charge.price_overridden else ""),
             )
     except IntegrityError:
@@ -202,60 +215,88 @@ def _zone(facility: Facility) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(facility.timezone)
 
 
-def _item(facility: Facility, code: object) -> BillableItem:
-    item = None
-    if isinstance(code, str):
-        item = BillableItem.objects.filter(facility=facility, code=code, is_active=True).first()
-    if item is None:
-        raise InvalidInput(
-            f"No billable item has the code {str(code)[:20]!r}.",
-            code=BillingErrorCode.UNKNOWN_ITEM,
-            field="item_code",
-        )
-    return item
+@dataclass(frozen=True)
+class _Price:
+    list_id: int
+    currency: str
+    amount: Decimal | None = None
+    tax_rate: Decimal = Decimal(0)
 
 
-def self_pay_list(facility: Facility) -> PriceList | None:
-    return PriceList.objects.filter(facility=facility, kind=PriceList.Kind.SELF_PAY).first()
+@dataclass(frozen=True)
+class _Tariff:
+    existing_id: int | None
+    item_id: int | None
+    item_name: str
+    price: _Price | None  # the price in force on the list that applies
+    lists: dict[str, _Price]  # by role: "given", "plan", "self_pay"
 
-
-def _price(
-    item: BillableItem, price_list: PriceList | None, day: dt.date, facility: Facility
-) -> tuple[Price | None, PriceList]:
-    """The price in force on `day` and the list it came from: `price_list`'s, else the
-    self-pay list's. InvalidInput when there is no list to charge from."""
-    found = _prices_in_force(item, price_list, day, facility)
-    price = found.get(price_list.pk) if price_list is not None else None
-    price = price or next(iter(found.values()), None)  # else the self-pay list's
-    if price is not None:
-        return price, price.price_list
-    # No price in force: the list is needed for the refusal or for an override.
-    used = price_list or self_pay_list(facility)
-    if used is None:
+    def fallback(self, facility: Facility) -> _Price:
+        """The list a price typed by hand is charged on when no price is in force."""
+        for role in _PREFERENCE:
+            if role in self.lists:
+                return self.lists[role]
         raise InvalidInput(
             "The facility has no self-pay price list.",
             code=BillingErrorCode.NO_PRICE,
             field="price_list",
         )
-    return None, used
 
 
-def _prices_in_force(
-    item: BillableItem, price_list: PriceList | None, day: dt.date, facility: Facility
-) -> dict[int, Price]:
-    """The prices in force on `day` on `price_list` and on the self-pay list, by list
-    id, in one query: the common case needs no more."""
-    lists = Q(price_list__facility=facility, price_list__kind=PriceList.Kind.SELF_PAY)
-    if price_list is not None:
-        lists |= Q(price_list=price_list)
-    found: dict[int, Price] = {}
-    for price in (
-        Price.objects.filter(lists, item=item, valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=day))
-        .select_related("price_list")
-    ):
-        found.setdefault(price.price_list_id, price)
-    return found
+# One statement for what a charge needs to know: a charge already captured for the
+# source, the item, and its prices in force that day on the lists that may apply
+# (the one given, the patient's plan's that day, the self-pay list). The ORM would
+# take four queries, and compiling them costs more than running them.
+_TARIFF_SQL = f"""
+WITH coverage AS ({COVERAGE_ON_SQL}
+), plan_list AS (SELECT price_list_id AS id FROM coverage
+), lists AS (
+    SELECT l.id, l.currency,
+           CASE WHEN l.id = %(given)s THEN 'given'
+                WHEN l.id = (SELECT id FROM plan_list) THEN 'plan'
+                ELSE 'self_pay' END AS role
+    FROM billing_pricelist l
+    WHERE l.facility_id = %(facility)s
+      AND (l.id = %(given)s OR l.id = (SELECT id FROM plan_list) OR l.kind = 'self_pay')
+)
+SELECT (SELECT id FROM billing_charge WHERE facility_id = %(facility)s AND source = %(source)s),
+       i.id, i.name, lists.role, lists.id, lists.currency, pr.amount, pr.tax_rate
+FROM (SELECT 1 AS one) AS one
+LEFT JOIN billing_billableitem i
+       ON i.facility_id = %(facility)s AND i.code = %(code)s AND i.is_active
+LEFT JOIN lists ON i.id IS NOT NULL
+LEFT JOIN billing_price pr
+       ON pr.item_id = i.id AND pr.price_list_id = lists.id AND pr.valid_from <= %(day)s
+      AND (pr.valid_until IS NULL OR pr.valid_until > %(day)s)
+"""  # noqa: S608 - made of constants; the values are parameters
+_PREFERENCE = ("given", "plan", "self_pay")
+
+
+def _tariff(facility, patient, source, code, price_list, day: dt.date) -> _Tariff:
+    params = {
+        "facility": facility.pk,
+        "patient": patient.pk,
+        "source": source,
+        "code": code[:20],
+        "given": price_list.pk if price_list is not None else None,
+        "day": day,
+    }
+    rows = fetch_prepared(_TARIFF_SQL, params)
+    existing, item_id, item_name = rows[0][:3]
+    lists: dict[str, _Price] = {}
+    for _, _, _, role, list_id, currency, amount, tax_rate in rows:
+        if role is None or (role in lists and lists[role].amount is not None):
+            continue
+        lists[role] = _Price(list_id, currency, _decimal(amount), _decimal(tax_rate) or Decimal(0))
+    price = next(
+        (lists[r] for r in _PREFERENCE if r in lists and lists[r].amount is not None), None
+    )
+    return _Tariff(existing, item_id, item_name or "", price, lists)
+
+
+def _decimal(value) -> Decimal | None:
+    # SQLite hands back decimal columns as floats; their shortest repr is the cents.
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def void_charge(*, actor: Any, charge: Charge, reason: str) -> Charge:

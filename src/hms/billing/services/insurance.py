@@ -37,6 +37,7 @@ from hms.billing.models import (
 from hms.billing.services._common import a_date, amount_in, full_clean
 from hms.billing.services.tariffs import _insert
 from hms.core import crypto
+from hms.core.bulk import fetch_prepared
 from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import Facility, author
 from hms.core.text import reason_text
@@ -457,21 +458,25 @@ def expire_preauthorisations(*, today: dt.date) -> int:
     ).update(status=PreAuthorisation.Status.EXPIRED, updated_at=timezone.now())
 
 
+# The coverage that pays first for a patient on a day: active, in its dates, of an
+# active plan, the lowest priority number first. Raw SQL, as charge capture runs it
+# inside its own tariff lookup (hms.billing.services.charges) on every charge.
+COVERAGE_ON_SQL = """
+    SELECT c.id, p.price_list_id
+    FROM billing_coverage c JOIN billing_plan p ON p.id = c.plan_id
+    WHERE c.patient_id = %(patient)s AND c.status = 'active' AND p.is_active
+      AND c.valid_from <= %(day)s AND (c.valid_until IS NULL OR c.valid_until >= %(day)s)
+    ORDER BY c.priority, c.valid_from DESC, c.id
+    LIMIT 1
+"""
+
+
 def coverage_on(patient_id: int, day: dt.date) -> Coverage | None:
-    """The coverage that pays first for the patient on `day`: active, in its dates, of
-    an active plan, the lowest priority number first."""
-    return (
-        Coverage.objects.filter(
-            patient_id=patient_id,
-            status=Coverage.Status.ACTIVE,
-            valid_from__lte=day,
-            plan__is_active=True,
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .select_related("plan")
-        .order_by("priority", "-valid_from", "id")
-        .first()
-    )
+    """The coverage that pays first for the patient on `day` (COVERAGE_ON_SQL)."""
+    found = fetch_prepared(COVERAGE_ON_SQL, {"patient": patient_id, "day": day})
+    if not found:
+        return None
+    return Coverage.objects.select_related("plan").get(pk=found[0][0])
 
 
 def split_invoice(invoice: Invoice, when: dt.datetime) -> None:

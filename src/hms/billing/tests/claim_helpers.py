@@ -27,7 +27,6 @@ def payer_and_plan(supervisor, facility, tariff, *, code="AAR", preauth=()):
         copay="200",
         coinsurance_percent="10",
         deductible="0",
-        price_list=tariff.insurer,
         preauth_items=list(preauth),
     )
     return payer, plan

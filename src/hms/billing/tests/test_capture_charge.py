@@ -42,6 +42,40 @@ def test_priced_from_the_given_list_or_the_self_pay_list_when_it_has_no_price(
     assert (consult.price_list, consult.unit_price) == (tariff.self_pay, Decimal("1000.00"))
 
 
+def test_a_covered_patient_is_priced_from_the_plan_s_list_on_the_service_day(
+    tariff, supervisor, clerk, patient, facility
+):
+    from hms.billing.services import insurance
+
+    payer = insurance.add_payer(
+        actor=supervisor, facility=facility, code="NHIF", name="NHIF", kind="government"
+    )
+    plan = insurance.add_plan(
+        actor=supervisor, payer=payer, code="STD", name="Standard", price_list=tariff.insurer
+    )
+    insurance.add_coverage(
+        actor=clerk,
+        patient=patient,
+        plan=plan,
+        member_id="N-1",
+        valid_from=DAY,
+        valid_until=DAY + dt.timedelta(days=1),
+    )
+
+    covered = capture(clerk, patient, source="a")
+    not_on_the_plan = capture(clerk, patient, item_code="CONS", source="b")
+    after_it_ended = capture(clerk, patient, source="c", service_date=DAY + dt.timedelta(days=2))
+    given_list = capture(clerk, patient, source="d", price_list=tariff.self_pay)
+
+    assert (covered.price_list, covered.unit_price) == (tariff.insurer, Decimal("700.00"))
+    assert (not_on_the_plan.price_list, not_on_the_plan.unit_price) == (
+        tariff.self_pay,
+        Decimal("1000.00"),
+    )
+    assert after_it_ended.price_list == tariff.self_pay
+    assert given_list.unit_price == Decimal("800.00")
+
+
 def test_priced_at_the_price_in_force_on_the_service_date(tariff, supervisor, clerk, patient):
     services.set_price(
         actor=supervisor,

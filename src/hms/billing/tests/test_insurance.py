@@ -33,7 +33,6 @@ def plan(facility, supervisor, tariff):
         copay="200",
         coinsurance_percent="10",
         deductible="500",
-        price_list=tariff.insurer,
         preauth_items=[tariff.fbc],
     )
 
