@@ -150,6 +150,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif os.environ.get("HMS_DB_PREPARED_STATEMENTS", "on") != "off":
+    # Hot-path reads (hms.core.bulk.fetch_prepared) are prepared once per connection;
+    # the ORM's own queries are not. Turn it off behind a pooler in transaction mode
+    # (PgBouncer before 1.21), which cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

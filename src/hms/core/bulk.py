@@ -141,13 +141,13 @@ def fetch_prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
     statement on the connection (its parameters bound by the server): a query of
     several joins takes longer to plan than to run, and is planned once per
     connection instead of on every call."""
-    if connection.vendor != "postgresql":
+    connection.ensure_connection()
+    if connection.vendor != "postgresql" or connection.connection.prepare_threshold is None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
 
-    connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall()
