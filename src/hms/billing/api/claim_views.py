@@ -28,15 +28,10 @@ from hms.core.api.fields import (
     StrictSerializer,
 )
 from hms.core.api.parsers import JSONParser
+from hms.core.api.serializers import validated
 from hms.core.errors import InvalidInput, NotFound
 
 _CODE = {"max_length": 20}
-
-
-def _valid(serializer_class, data):
-    body = serializer_class(data=data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _claim(request, external_id) -> Claim:
@@ -72,14 +67,14 @@ class ClaimListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=shapes.ClaimSerializer(many=True))
     def get(self, request):
-        params = _valid(self.FilterSerializer, request.query_params.dict())
+        params = validated(self.FilterSerializer, request.query_params.dict())
         params.pop("format", None)
         found = claim_selectors.claims(viewer=request.user, facility=facility_of(request), **params)
         return Response(shapes.ClaimSerializer(found[:200], many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: shapes.ClaimSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         try:
             invoice = selectors.invoice_of(
                 viewer=request.user, facility=facility_of(request), external_id=body["invoice"]
@@ -126,7 +121,7 @@ class ClaimAcknowledgeApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.ClaimSerializer)
     def post(self, request, external_id):
         claim = _claim(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         claim = services.acknowledge_claim(actor=request.user, claim=claim, **body)
         return Response(shapes.ClaimSerializer(claim).data)
 
@@ -142,7 +137,7 @@ class ClaimCorrectApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.ClaimSerializer)
     def post(self, request, external_id):
         claim = _claim(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         claim = services.correct_claim(
             actor=request.user, claim=claim, diagnosis_codes=body.get("diagnosis_codes")
         )
@@ -163,7 +158,7 @@ class ClaimExportApi(APIView):
         responses={(200, "application/edi-x12"): OpenApiTypes.BINARY},
     )
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         payer = _payer(request, body["payer"])
         export = services.export_claims(actor=request.user, payer=payer, file_format=body["format"])
         x12 = body["format"] == "x12"

@@ -13,8 +13,9 @@ from hms.accounts.permissions import Perm
 from hms.billing import selectors, services
 from hms.billing.api import serializers as shapes
 from hms.billing.api.lookups import facility_of
-from hms.billing.api.views import _created, _invoice, _invoice_data, _valid
+from hms.billing.api.views import _created, _invoice, _invoice_data
 from hms.core.api.fields import PlainTextField, StrictSerializer
+from hms.core.api.serializers import validated, validated_each
 
 _CODE = {"max_length": 20}
 
@@ -34,7 +35,7 @@ class CreditNoteListCreateApi(PermissionByMethod, APIView):
     @extend_schema(request=InputSerializer, responses={201: shapes.CreditNoteSerializer})
     def post(self, request, external_id):
         invoice = _invoice(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         note = services.issue_credit_note(actor=request.user, invoice=invoice, **body)
         return _created(shapes.CreditNoteSerializer(note).data)
 
@@ -48,7 +49,7 @@ class InvoiceVoidApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.InvoiceSerializer)
     def post(self, request, external_id):
         invoice = _invoice(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         invoice = services.void_invoice(actor=request.user, invoice=invoice, reason=body["reason"])
         return Response(_invoice_data(request, invoice))
 
@@ -62,7 +63,7 @@ class InvoiceDiscardApi(APIView):
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request, external_id):
         invoice = _invoice(request, external_id)
-        _valid(self.InputSerializer, request.data)
+        validated(self.InputSerializer, request.data)
         services.discard_draft(actor=request.user, invoice=invoice)
         return Response(status=204)
 
@@ -76,7 +77,7 @@ class InvoicePackageApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.InvoiceSerializer)
     def post(self, request, external_id):
         invoice = _invoice(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         services.apply_package(actor=request.user, invoice=invoice, item_code=body["item"])
         return Response(_invoice_data(request, invoice))
 
@@ -90,7 +91,7 @@ class InvoicePackageRemoveApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.InvoiceSerializer)
     def post(self, request, external_id, item):
         invoice = _invoice(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         services.remove_package(
             actor=request.user, invoice=invoice, item_code=item, reason=body["reason"]
         )
@@ -115,13 +116,11 @@ class PackageListDefineApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.PackageSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
-        parts = []
-        for position, entry in enumerate(body["components"]):
-            part = self.ComponentSerializer(data=entry)
-            if not part.is_valid():
-                raise serializers.ValidationError({f"components[{position}]": part.errors})
-            parts.append((part.validated_data["item"], part.validated_data["quantity"]))
+        body = validated(self.InputSerializer, request.data)
+        parts = [
+            (part["item"], part["quantity"])
+            for part in validated_each(self.ComponentSerializer, body["components"], "components")
+        ]
         package = services.define_package(
             actor=request.user,
             facility=facility_of(request),

@@ -25,15 +25,10 @@ from hms.core.api.fields import (
     StrictIntegerField,
     StrictSerializer,
 )
+from hms.core.api.serializers import validated
 from hms.core.errors import InvalidInput
 
 _CODE = {"max_length": 20}
-
-
-def _valid(serializer_class, data):
-    body = serializer_class(data=data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _item(facility, code: str, field: str) -> BillableItem:
@@ -59,7 +54,7 @@ class PayerListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.PayerSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         payer = services.add_payer(actor=request.user, facility=facility_of(request), **body)
         return Response(shapes.PayerSerializer(payer).data, status=201)
 
@@ -86,7 +81,7 @@ class PlanListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.PlanSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         facility = facility_of(request)
         payer = Payer.objects.filter(facility=facility, code=body.pop("payer")).first()
         if payer is None:
@@ -142,7 +137,7 @@ class CoverageListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=shapes.CoverageSerializer(many=True))
     def get(self, request):
-        params = _valid(self.FilterSerializer, request.query_params.dict())
+        params = validated(self.FilterSerializer, request.query_params.dict())
         patient = patient_in(request, params["patient"]) if params.get("patient") else None
         found = selectors.coverages(
             viewer=request.user,
@@ -154,7 +149,7 @@ class CoverageListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.CoverageSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         subscriber = body.pop("subscriber")
         coverage = services.add_coverage(
             actor=request.user,
@@ -189,7 +184,7 @@ class CoverageCancelApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.CoverageSerializer)
     def post(self, request, external_id):
         coverage = _coverage(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         coverage = services.cancel_coverage(actor=request.user, coverage=coverage, **body)
         return Response(shapes.CoverageSerializer(coverage).data)
 
@@ -211,7 +206,7 @@ class CoverageEligibilityApi(PermissionByMethod, APIView):
     @extend_schema(request=InputSerializer, responses={201: shapes.EligibilitySerializer})
     def post(self, request, external_id):
         coverage = _coverage(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         check = services.record_eligibility(
             actor=request.user,
             coverage=coverage,
@@ -239,7 +234,7 @@ class PreAuthorisationListCreateApi(PermissionByMethod, APIView):
         parameters=[FilterSerializer], responses=shapes.PreAuthorisationSerializer(many=True)
     )
     def get(self, request):
-        params = _valid(self.FilterSerializer, request.query_params.dict())
+        params = validated(self.FilterSerializer, request.query_params.dict())
         found = selectors.preauthorisations(
             viewer=request.user, facility=facility_of(request)
         ).filter(coverage__external_id=params["coverage"])
@@ -247,7 +242,7 @@ class PreAuthorisationListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.PreAuthorisationSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         facility = facility_of(request)
         coverage = Coverage.objects.filter(facility=facility, external_id=body["coverage"]).first()
         if coverage is None:
@@ -277,7 +272,7 @@ class PreAuthorisationDecideApi(APIView):
         preauth = selectors.preauthorisation_of(
             viewer=request.user, facility=facility_of(request), external_id=external_id
         )
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         preauth = services.decide_preauthorisation(
             actor=request.user, preauthorisation=preauth, **body
         )

@@ -18,18 +18,13 @@ from hms.billing.api.lookups import facility_of, patient_in
 from hms.billing.api.serializers import AmountField
 from hms.billing.models import Invoice, PaymentMethod
 from hms.core.api.fields import PlainTextField, StrictSerializer
+from hms.core.api.serializers import validated, validated_each
 from hms.core.errors import InvalidInput, NotFound
 
 _REFERENCE = {"required": False, "default": "", "allow_blank": True, "max_length": 64}
 # Online payments are posted by their gateway, never typed in at the till.
 _AT_THE_TILL = [(v, label) for v, label in PaymentMethod.choices if v != PaymentMethod.ONLINE]
 _NOTE = {"required": False, "default": "", "allow_blank": True, "max_length": 500}
-
-
-def _valid(serializer_class, data):
-    body = serializer_class(data=data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _invoice_in(request, external_id, field: str = "invoice") -> Invoice:
@@ -60,7 +55,7 @@ class _ByInvoiceOrPatient(StrictSerializer):
 
 
 def _filters(request) -> dict:
-    params = _valid(_ByInvoiceOrPatient, request.query_params.dict())
+    params = validated(_ByInvoiceOrPatient, request.query_params.dict())
     if "invoice" in params:
         return {"invoice": _invoice_in(request, params["invoice"])}
     return {"patient": patient_in(request, params["patient"])}
@@ -90,7 +85,7 @@ class PaymentListCreateApi(PermissionByMethod, APIView):
         summary="Take a payment on a final invoice (one part of a split payment)",
     )
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         invoice = _invoice_in(request, body.pop("invoice"))
         payment = services.take_payment(actor=request.user, invoice=invoice, **body)
         return Response(shapes.PaymentSerializer(payment).data, status=201)
@@ -114,13 +109,11 @@ class SplitPaymentApi(APIView):
         summary="Take a payment split over several methods, all parts or none",
     )
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
-        parts = []
-        for position, entry in enumerate(body["parts"]):
-            part = self.PartSerializer(data=entry)
-            if not part.is_valid():
-                raise serializers.ValidationError({f"parts[{position}]": part.errors})
-            parts.append(services.PaymentPart(**part.validated_data))
+        body = validated(self.InputSerializer, request.data)
+        parts = [
+            services.PaymentPart(**part)
+            for part in validated_each(self.PartSerializer, body["parts"], "parts")
+        ]
         taken = services.take_split_payment(
             actor=request.user, invoice=_invoice_in(request, body["invoice"]), parts=parts
         )
@@ -173,7 +166,7 @@ class InvoiceApplyDepositApi(APIView):
         invoice = selectors.invoice_of(
             viewer=request.user, facility=facility_of(request), external_id=external_id
         )
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         invoice = services.apply_deposit(actor=request.user, invoice=invoice, **body)
         return Response(shapes.BalanceSerializer(invoice).data)
 
@@ -194,7 +187,7 @@ class DepositListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(parameters=[FilterSerializer], summary="The patient's deposit")
     def get(self, request):
-        params = _valid(self.FilterSerializer, request.query_params.dict())
+        params = validated(self.FilterSerializer, request.query_params.dict())
         patient = patient_in(request, params["patient"])
         held = payment_selectors.payments_of(
             viewer=request.user, facility=facility_of(request), patient=patient
@@ -209,7 +202,7 @@ class DepositListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.PaymentSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         patient = patient_in(request, body.pop("patient"))
         payment = services.take_deposit(actor=request.user, patient=patient, **body)
         return Response(shapes.PaymentSerializer(payment).data, status=201)
@@ -246,7 +239,7 @@ class RefundListCreateApi(PermissionByMethod, APIView):
         summary="Refund on an invoice or from a deposit (needs a supervisor's permission)",
     )
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         if "invoice" in body:
             invoice = _invoice_in(request, body.pop("invoice"))
             refund = services.refund_invoice(actor=request.user, invoice=invoice, **body)

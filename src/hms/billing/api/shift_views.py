@@ -18,13 +18,8 @@ from hms.billing.api.serializers import AmountField
 from hms.billing.errors import BillingErrorCode
 from hms.billing.models import Shift
 from hms.core.api.fields import PlainTextField, StrictSerializer
+from hms.core.api.serializers import validated
 from hms.core.errors import InvalidInput, NotFound
-
-
-def _valid(serializer_class, data):
-    body = serializer_class(data=data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _shift_data(shift: Shift) -> dict:
@@ -53,7 +48,7 @@ class ShiftListOpenApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.ShiftSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         shift = services.open_shift(actor=request.user, facility=facility_of(request), **body)
         return Response(_shift_data(shift), status=201)
 
@@ -87,7 +82,7 @@ class ShiftCloseApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.ShiftSerializer)
     def post(self, request, external_id):
         shift = _shift(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         shift = services.close_shift(actor=request.user, shift=shift, **body)
         return Response(_shift_data(shift))
 
@@ -101,7 +96,7 @@ class ShiftHandoverApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.ShiftSerializer)
     def post(self, request, external_id):
         shift = _shift(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         to = User.objects.filter(external_id=body["to"]).first()
         if to is None:
             raise InvalidInput("No such user.", field="to")

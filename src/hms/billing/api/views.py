@@ -21,17 +21,12 @@ from hms.billing.api.lookups import (
 )
 from hms.billing.models import BillableItem, Invoice, PriceList
 from hms.core.api.fields import PlainTextField, StrictDateField, StrictSerializer
+from hms.core.api.serializers import validated
 from hms.core.errors import InvalidInput
 from hms.core.models import Department
 from hms.staff.models import Specialty
 
 _CODE = {"max_length": 20}
-
-
-def _valid(serializer_class, data):
-    body = serializer_class(data=data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def _created(data) -> Response:
@@ -54,7 +49,7 @@ class ItemListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=shapes.ItemSerializer(many=True))
     def get(self, request):
-        params = _valid(self.FilterSerializer, request.query_params.dict())
+        params = validated(self.FilterSerializer, request.query_params.dict())
         items = selectors.billable_items(
             viewer=request.user, facility=facility_of(request), kind=params.get("kind", "")
         )
@@ -62,7 +57,7 @@ class ItemListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.ItemSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         facility = facility_of(request)
         item = services.add_billable_item(
             actor=request.user,
@@ -109,7 +104,7 @@ class PriceListListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.PriceListSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         price_list = services.add_price_list(
             actor=request.user, facility=facility_of(request), **body
         )
@@ -140,7 +135,7 @@ class PriceListPricesApi(PermissionByMethod, APIView):
     @extend_schema(request=InputSerializer, responses={201: shapes.PriceSerializer})
     def post(self, request, external_id):
         price_list = self._price_list(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         item = BillableItem.objects.filter(facility=price_list.facility, code=body["item"]).first()
         if item is None:
             raise InvalidInput("No billable item has that code.", field="item")
@@ -171,7 +166,7 @@ class ChargeListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(parameters=[shapes.PatientFilter], responses=shapes.ChargeSerializer(many=True))
     def get(self, request):
-        params = _valid(shapes.PatientFilter, request.query_params.dict())
+        params = validated(shapes.PatientFilter, request.query_params.dict())
         found = selectors.charges_of(
             viewer=request.user,
             facility=facility_of(request),
@@ -185,7 +180,7 @@ class ChargeListCreateApi(PermissionByMethod, APIView):
         summary="Capture a charge; idempotent on `source` (a retry answers the same charge)",
     )
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         charge = services.capture_charge(
             actor=request.user,
             facility=facility_of(request),
@@ -210,7 +205,7 @@ class ChargeVoidApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=shapes.ChargeSerializer)
     def post(self, request, external_id):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         charge = services.void_charge(
             actor=request.user, charge=charge_in(request, external_id), reason=body["reason"]
         )
@@ -231,7 +226,7 @@ class InvoiceListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=shapes.InvoiceSerializer(many=True))
     def get(self, request):
-        params = _valid(self.FilterSerializer, request.query_params.dict())
+        params = validated(self.FilterSerializer, request.query_params.dict())
         patient = patient_in(request, params["patient"]) if "patient" in params else None
         found = selectors.invoices_of(
             viewer=request.user,
@@ -243,7 +238,7 @@ class InvoiceListCreateApi(PermissionByMethod, APIView):
 
     @extend_schema(request=InputSerializer, responses={201: shapes.InvoiceSerializer})
     def post(self, request):
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         invoice = services.draft_invoice(
             actor=request.user,
             patient=patient_in(request, body["patient"]),
@@ -284,7 +279,7 @@ class InvoiceDiscountApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.InvoiceSerializer)
     def post(self, request, external_id):
         invoice = _invoice(request, external_id)
-        body = _valid(self.InputSerializer, request.data)
+        body = validated(self.InputSerializer, request.data)
         invoice = services.apply_discount(actor=request.user, invoice=invoice, **body)
         return Response(_invoice_data(request, invoice))
 
@@ -298,6 +293,6 @@ class InvoiceFinaliseApi(APIView):
     @extend_schema(request=InputSerializer, responses=shapes.InvoiceSerializer)
     def post(self, request, external_id):
         invoice = _invoice(request, external_id)
-        _valid(self.InputSerializer, request.data)
+        validated(self.InputSerializer, request.data)
         invoice = services.finalise_invoice(actor=request.user, invoice=invoice)
         return Response(_invoice_data(request, invoice))

@@ -51,3 +51,21 @@ def full_clean(instance: models.Model, *, exclude: list[str] | None = None) -> N
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise InvalidInput(" ".join(messages), field=field) from exc
+
+
+def check_account(patient, facility, *, to: str = "use") -> None:
+    """The patient is billed at `facility` and is a live record: a merged-away or
+    entered-in-error one is refused, naming what to do ("charge the surviving
+    record")."""
+    if patient.facility_id != facility.pk:
+        raise InvalidInput(
+            "That patient is registered at another facility.",
+            code=BillingErrorCode.WRONG_FACILITY,
+            field="patient",
+        )
+    if not patient.is_active:
+        raise InvalidInput(
+            f"This record was merged or entered in error; {to} the surviving record.",
+            code=BillingErrorCode.PATIENT_NOT_BILLABLE,
+            field="patient",
+        )

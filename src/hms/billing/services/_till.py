@@ -20,7 +20,6 @@ from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import Facility
 from hms.core.money import round_money
 from hms.core.sequences import next_number
-from hms.patients.models import Patient
 
 # A card slip's number, a bank's or a mobile-money operator's transaction code
 # ("QGH7XK2M1P" for M-Pesa): letters and digits, with separators some banks print.
@@ -81,21 +80,6 @@ def _reference(method: object, value: object) -> str:
         )
     # Operators print mobile-money codes in capitals; a clerk may type them in lower.
     return value.upper() if method == PaymentMethod.MOBILE_MONEY else value
-
-
-def check_account(patient: Patient, facility: Facility) -> None:
-    if patient.facility_id != facility.pk:
-        raise InvalidInput(
-            "That patient is registered at another facility.",
-            code=BillingErrorCode.WRONG_FACILITY,
-            field="patient",
-        )
-    if not patient.is_active:
-        raise InvalidInput(
-            "This record was merged or entered in error; use the surviving record.",
-            code=BillingErrorCode.PATIENT_NOT_BILLABLE,
-            field="patient",
-        )
 
 
 def check_payable(invoice: Invoice) -> None:

@@ -21,7 +21,7 @@ from hms.billing import policies
 from hms.billing.errors import BillingErrorCode
 from hms.billing.models import Charge, Invoice, PriceList
 from hms.billing.services import invoices
-from hms.billing.services._common import a_date, amount_in
+from hms.billing.services._common import a_date, amount_in, check_account
 from hms.billing.services.insurance import COVERAGE_ON_SQL
 from hms.billing.totals import gross_of
 from hms.core.bulk import fetch_prepared, insert_one
@@ -69,7 +69,7 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
     if not skip_permission_checks:
         policies.check_capture_charge(actor, facility, overriding_price=unit_price is not None)
     source = reason_text(source, "source", required=True, limit=200)
-    _check_patient(patient, facility)
+    check_account(patient, facility, to="charge")
     quantity = _quantity(quantity)
     note = reason_text(note, "note", limit=500)
     _check_links(patient, encounter, price_list)
@@ -155,21 +155,6 @@ def _same(existing: Charge, patient: Patient, item_code: str) -> Charge:
             field="source",
         )
     return existing
-
-
-def _check_patient(patient: Patient, facility: Facility) -> None:
-    if patient.facility_id != facility.pk:
-        raise InvalidInput(
-            "That patient is registered at another facility.",
-            code=BillingErrorCode.WRONG_FACILITY,
-            field="patient",
-        )
-    if not patient.is_active:
-        raise InvalidInput(
-            "This record was merged or entered in error; charge the surviving record.",
-            code=BillingErrorCode.PATIENT_NOT_BILLABLE,
-            field="patient",
-        )
 
 
 def _check_links(patient: Patient, encounter: Encounter | None, price_list: PriceList | None):

@@ -25,9 +25,9 @@ from hms.audit.services import Action, record_event
 from hms.billing import policies
 from hms.billing.errors import BillingErrorCode
 from hms.billing.models import Invoice, Payment, PaymentAllocation
+from hms.billing.services._common import check_account
 from hms.billing.services._till import (
     Tender,
-    check_account,
     check_payable,
     document_number,
     positive_amount,

@@ -19,9 +19,9 @@ from hms.audit.services import Action, record_event
 from hms.billing import policies
 from hms.billing.errors import BillingErrorCode
 from hms.billing.models import Invoice, Refund
+from hms.billing.services._common import check_account
 from hms.billing.services._till import (
     Tender,
-    check_account,
     document_number,
     settle,
     tender,

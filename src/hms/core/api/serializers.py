@@ -28,3 +28,23 @@ class Serializer(serializers.Serializer):
 
     def get_fields(self):
         return {name: _copy_field(field) for name, field in self._declared_fields.items()}
+
+
+def validated(serializer_class, data) -> dict:
+    """The data a request body or query gives, checked by `serializer_class`; a 400
+    naming the fields otherwise."""
+    body = serializer_class(data=data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+def validated_each(serializer_class, items, field: str) -> list[dict]:
+    """Each entry of the list `field`, checked by `serializer_class`; a 400 naming the
+    entry at fault ("parts[1]") otherwise."""
+    checked = []
+    for position, entry in enumerate(items):
+        part = serializer_class(data=entry)
+        if not part.is_valid():
+            raise serializers.ValidationError({f"{field}[{position}]": part.errors})
+        checked.append(part.validated_data)
+    return checked
