@@ -74,8 +74,9 @@ def api_client_for(make_user):
 
     def make(*roles: str, **kwargs) -> APIClient:
         user = make_user(*roles, **kwargs)
+        # A week: tests that travel to tomorrow's clinic keep it valid there.
         _, raw = services.issue_token(
-            actor=None, user=user, name="test", days=1, skip_permission_checks=True
+            actor=None, user=user, name="test", days=7, skip_permission_checks=True
         )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -117,7 +118,8 @@ def test_a_clerk_claims_exports_and_posts_the_payers_remittance(
     download = info.value
 
     # Then the file downloads, an X12 interchange
-    day = timezone.localdate().strftime("%Y%m%d")
+    zone = zoneinfo.ZoneInfo(insured_invoice.facility.timezone)
+    day = timezone.localdate(timezone=zone).strftime("%Y%m%d")
     assert download.suggested_filename == f"AAR-837P-{day}.x12"
     assert Path(download.path()).read_text().startswith("ISA")
     claim = Claim.objects.get()

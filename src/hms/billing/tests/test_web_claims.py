@@ -6,6 +6,7 @@ and a bad file refused on its field with nothing saved."""
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -273,7 +274,7 @@ def test_export_downloads_the_ready_drafts_as_a_valid_837_and_reports_those_left
     response = client.post(reverse("billing:claims-export"), {"payer": "AAR", "format": "x12"})
 
     assert response.status_code == 200
-    day = timezone.localdate().strftime("%Y%m%d")
+    day = timezone.localdate(timezone=zoneinfo.ZoneInfo(facility.timezone)).strftime("%Y%m%d")
     assert response["Content-Disposition"] == f'attachment; filename="AAR-837P-{day}.x12"'
     text = response.content.decode()
     assert text.startswith("ISA")

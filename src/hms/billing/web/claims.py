@@ -5,6 +5,7 @@ one file to download."""
 
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
 
 from django.contrib import messages
@@ -174,7 +175,8 @@ def export(request: HttpRequest) -> HttpResponse:
 
 def _download(request: HttpRequest, payer: Payer, file_format: str, done) -> HttpResponse:
     kind, extension, content_type = FORMATS[file_format]
-    name = f"{payer.code}-{kind}-{timezone.localdate():%Y%m%d}.{extension}"
+    day = timezone.localdate(timezone=zoneinfo.ZoneInfo(payer.facility.timezone))
+    name = f"{payer.code}-{kind}-{day:%Y%m%d}.{extension}"
     messages.success(request, f"Exported {len(done.claims)} claim(s) for {payer.code} as {name}.")
     if done.left_out:
         messages.warning(

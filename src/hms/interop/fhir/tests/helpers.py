@@ -27,8 +27,9 @@ def operation_outcome(response) -> OperationOutcome:
 
 def bearer_client(user) -> APIClient:
     """A DRF client sending a fresh bearer token of an existing `user`."""
+    # A week: tests that travel to tomorrow's clinic keep it valid there.
     _, raw = services.issue_token(
-        actor=None, user=user, name="test", days=1, skip_permission_checks=True
+        actor=None, user=user, name="test", days=7, skip_permission_checks=True
     )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,9 @@ def _amina(**changes) -> dict:
     return resource
 
 
-TOMORROW = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+# Today at the test facility (conftest's, in Nairobi), as the server reckons it.
+TODAY = timezone.localdate(timezone=zoneinfo.ZoneInfo("Africa/Nairobi"))
+TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 BAD = [
     # unknown elements and wrong JSON types (fhir.resources coerces some; we do not)
     ({"nickname": "Ami"}, "Patient.nickname"),
