@@ -68,6 +68,13 @@ def key_ids_in_use() -> dict[str, int]:
     return found
 
 
+def stored_phone(patient) -> str:
+    """The phone column as stored: the key id and the Fernet token."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT phone FROM {Patient._meta.db_table} WHERE id = %s", [patient.pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
 def readable(patients: list) -> list[tuple]:
     rows = []
     for p in Patient.objects.filter(pk__in=[p.pk for p in patients]).order_by("pk"):
@@ -199,13 +206,22 @@ def test_retire_refuses_the_current_or_an_unknown_key(key_id, message):
         call_command("keys", "retire", key_id)
 
 
-def test_rotate_refuses_keys_from_the_environment(monkeypatch):
-    # given
-    monkeypatch.setenv("HMS_FIELD_KEYS", "k1:" + crypto.keyring().keys["k1"]._signing_key.hex())
+def test_rotate_refuses_keys_from_the_environment(facility, monkeypatch, key_folder):
+    # given: the values were written under a key that only the environment holds
+    env_key = crypto.Fernet.generate_key()
+    monkeypatch.setenv("HMS_FIELD_KEYS", "k1:" + env_key.decode())
+    monkeypatch.setenv("HMS_INDEX_KEY", "index-key-from-the-environment")
+    crypto.keyring.cache_clear()
+    patient = add_patient(facility, 1)
+    stored = stored_phone(patient)
+    assert crypto.Fernet(env_key).decrypt(stored.partition(":")[2].encode()) == b"+254712345601"
 
     # when / then
     with pytest.raises(CommandError, match="HMS_FIELD_KEYS"):
         call_command("keys", "rotate")
+    assert stored_phone(patient) == stored
+    assert key_ids_in_use() == {"k1": 3}
+    assert not (key_folder / "keys.json").exists()
 
 
 def test_another_process_rotating_is_picked_up_when_reading(patients, key_folder):
