@@ -13,6 +13,7 @@ import json
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
 
@@ -33,6 +34,9 @@ class AuditEvent(models.Model):
         SUCCESS = "success", "Success"
         FAILURE = "failure", "Failure"
         DENIED = "denied", "Denied"
+        # An address that names an object (a patient, an invoice) the caller cannot see
+        # here: it does not exist, or it belongs to another facility.
+        NOT_FOUND = "not_found", _("Not found")
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(db_index=True)
@@ -53,6 +57,9 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.CharField(max_length=64, blank=True)
+    # Every patient a read showed (a list page names up to a page of them), space
+    # separated, in the order shown; `AuditEventPatient` indexes them for the auditor.
+    patient_ids = models.TextField(blank=True)
     source_ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     channel = models.CharField(max_length=10, blank=True)
@@ -77,7 +84,7 @@ class AuditEvent(models.Model):
         return f"#{self.id} {self.action} {self.object_type} {self.outcome}"
 
     def content(self) -> dict[str, object]:
-        return {
+        content = {
             "id": self.id,
             "at": self.at.isoformat(),
             "actor": self.actor_id,
@@ -94,10 +101,39 @@ class AuditEvent(models.Model):
             "outcome": self.outcome,
             "reason": self.reason,
         }
+        # Only when there are any, so events written before the list existed keep their hash.
+        if self.patient_ids:
+            content["patient_ids"] = self.patient_ids
+        return content
+
+    @property
+    def patients_named(self) -> list[str]:
+        """The patients this event names: the one of `patient_id`, or those a read showed."""
+        if self.patient_ids:
+            return self.patient_ids.split()
+        return [self.patient_id] if self.patient_id else []
 
     def compute_hash(self) -> str:
         payload = json.dumps(self.content(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(f"{self.prev_hash}|{payload}".encode()).hexdigest()
+
+
+class AuditEventPatient(models.Model):
+    """One patient a read event showed: the index behind "who saw patient X", so a list
+    page is one event (one append to the chain) however many patients it shows."""
+
+    id = models.BigAutoField(primary_key=True)
+    # Found by patient (the index below), never by event: no index of its own.
+    event = models.ForeignKey(
+        AuditEvent, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    patient_id = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id", "event"], name="audit_patient_shown")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} in #{self.event_id}"
 
 
 class ChainHead(models.Model):
