@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.organization import Organization
 from rest_framework.response import Response
 
@@ -15,6 +14,7 @@ from hms.billing.models import Payer
 from hms.core.errors import NotFound
 from hms.core.models import Department, Facility
 from hms.interop.fhir.base import FhirApiView, ResourceRegistration, register
+from hms.interop.fhir.resources import searching
 
 SYSTEM_FACILITY = "urn:hms:facility-code"
 SYSTEM_DEPARTMENT = "urn:hms:department-code"
@@ -113,27 +113,21 @@ class OrganizationSearchApi(FhirApiView):
     required_permission = Perm.VIEW_FACILITY
 
     def get(self, request):
+        page = searching.check_params(
+            request.query_params, "Organization", ("name", "identifier", "_id")
+        )
         facilities, departments = _visible(request.user)
         resources = [
             *(facility_to_fhir(f) for f in facilities),
             *(department_to_fhir(d) for d in departments),
             *(payer_to_fhir(p) for p in Payer.objects.filter(facility__in=facilities)),
         ]
-        resources = [r for r in resources if _matches(r, request.query_params)]
-        bundle = Bundle(
-            type="searchset",
-            total=len(resources),
-            link=[{"relation": "self", "url": request.build_absolute_uri()}],
-            entry=[
-                {
-                    "fullUrl": request.build_absolute_uri(f"/fhir/R4/Organization/{r.id}"),
-                    "resource": r,
-                    "search": {"mode": "match"},
-                }
-                for r in resources
-            ],
+        matched = [r for r in resources if _matches(r, request.query_params)]
+        shown = matched[page.offset : page.offset + page.count]
+        found = searching.Found(
+            rows=shown, more=page.offset + len(shown) < len(matched), total=len(matched)
         )
-        return Response(bundle.model_dump(mode="json", exclude_none=True))
+        return Response(searching.searchset(request, "Organization", shown, page=page, found=found))
 
 
 def _matches(resource: Organization, params) -> bool:

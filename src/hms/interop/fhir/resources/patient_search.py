@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 
 from hms.interop.fhir.resources.patient import OUR_IDENTIFIER
+from hms.interop.fhir.resources.searching import check_params
 from hms.interop.fhir.validation import InvalidResource
 from hms.patients.lookups import IdentifierCriterion, PatientCriteria
 from hms.patients.models import Patient
@@ -30,9 +31,6 @@ SEARCH_PARAMS = (
     ("identifier", "token"),
     ("telecom", "token"),
 )
-# Result parameters: paging, and the format switches clients send out of habit.
-_RESULT_PARAMS = {"_count", "_offset", "_format", "_pretty"}
-DEFAULT_COUNT, MAX_COUNT, MAX_OFFSET = 20, 100, 10_000
 _DATE = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -46,10 +44,7 @@ class SearchRequest:
 def parse_search(params) -> SearchRequest:
     """The criteria and page of a Patient search (`params` is a QueryDict); raises
     InvalidResource naming the parameter it cannot use."""
-    known = {name for name, _ in SEARCH_PARAMS} | _RESULT_PARAMS
-    for key in params:
-        if key not in known:
-            raise _bad(key, "Unknown or unsupported search parameter for Patient.")
+    page = check_params(params, "Patient", (name for name, _ in SEARCH_PARAMS))
     criteria = PatientCriteria(
         ids=tuple(v for value in params.getlist("_id") for v in _split(value)),
         names=_strings(params, "name"),
@@ -65,11 +60,7 @@ def parse_search(params) -> SearchRequest:
     )
     for value in params.getlist("birthdate"):
         criteria = _narrow_birth(criteria, value)
-    return SearchRequest(
-        criteria=criteria,
-        count=min(_number(params, "_count", DEFAULT_COUNT, 0, None), MAX_COUNT),
-        offset=_number(params, "_offset", 0, 0, MAX_OFFSET),
-    )
+    return SearchRequest(criteria=criteria, count=page.count, offset=page.offset)
 
 
 def _bad(param: str, message: str) -> InvalidResource:
@@ -155,15 +146,3 @@ def _date_range(year: int, month: str | None, day: str | None) -> tuple[dt.date,
         return dt.date(year, int(month), 1), dt.date(year, int(month), last)
     exact = dt.date(year, int(month), int(day))
     return exact, exact
-
-
-def _number(params, name: str, default: int, low: int, high: int | None) -> int:
-    values = params.getlist(name)
-    if not values:
-        return default
-    if len(values) > 1 or not values[0].isdigit():
-        raise _bad(name, "Must be one whole number.")
-    number = int(values[0])
-    if number < low or (high is not None and number > high):
-        raise _bad(name, f"Must be between {low} and {high}.")
-    return number

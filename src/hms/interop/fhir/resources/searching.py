@@ -11,8 +11,9 @@ answering with a searchset Bundle (https://hl7.org/fhir/R4/search.html).
   (https://hl7.org/fhir/R4/search.html#date). The value is the range its precision
   covers, compared with the element's instant or period as the spec's table says.
 - Paging is `_count` (at most 100) and `_offset`. The searchset says `total` when the
-  page tells it (the last page) or when `_count=0` asks for it alone: counting every
-  match of a large table on each page would cost more than the page itself.
+  page tells it (the last page) or when `_count=0` or `_summary=count` asks for it
+  alone (https://hl7.org/fhir/R4/search.html#summary): counting every match of a large
+  table on each page would cost more than the page itself.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from hms.interop.fhir.validation import InvalidResource
 
 # Result parameters: paging, and the format switches clients send out of habit.
-RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_pretty"})
+RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_pretty", "_summary"})
 DEFAULT_COUNT, MAX_COUNT, MAX_OFFSET = 20, 100, 10_000
 MAX_VALUE = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -68,10 +69,22 @@ def check_params(params, resource_type: str, names: Iterable[str]) -> Page:
                 raise bad(key, f"At most {MAX_VALUE} characters.")
             if _CONTROL.search(value):
                 raise bad(key, "Control characters are not allowed.")
+    count = min(_number(params, "_count", DEFAULT_COUNT, None), MAX_COUNT)
     return Page(
-        count=min(_number(params, "_count", DEFAULT_COUNT, None), MAX_COUNT),
+        count=0 if _only_total(params) else count,
         offset=_number(params, "_offset", 0, MAX_OFFSET),
     )
+
+
+def _only_total(params) -> bool:
+    # Of the summaries only "count" changes what a searchset holds here: "false" is the
+    # whole resource, as without it; the others would leave out elements per resource.
+    values = params.getlist("_summary")
+    if not values:
+        return False
+    if len(values) > 1 or values[0] not in ("count", "false"):
+        raise bad("_summary", "Use count or false.")
+    return values[0] == "count"
 
 
 def _number(params, name: str, default: int, high: int | None) -> int:

@@ -307,9 +307,28 @@ def test_search_query_count_does_not_grow_with_departments(clerk, facility):
                 defaults={"name": f"Clinic {n}", "kind": Department.Kind.OUTPATIENT},
             )
         with CaptureQueriesContext(connection) as queries:
-            bundle = _bundle(clerk.get(SEARCH))
+            bundle = _bundle(clerk.get(f"{SEARCH}?_count=100"))
         assert len(bundle.entry) == departments + 2
         return len(queries)
 
     # when / then
     assert queries_with(1) == queries_with(20)
+
+
+@pytest.mark.django_db
+def test_search_pages_as_every_search_does(clerk, facility):
+    # given: the facility and 21 departments
+    for n in range(20):
+        Department.objects.create(
+            facility=facility, code=f"D{n}", name=f"Clinic {n}", kind=Department.Kind.OUTPATIENT
+        )
+
+    # when
+    first = Bundle.model_validate(json.loads(clerk.get(f"{SEARCH}?_count=10").content))
+    last = Bundle.model_validate(json.loads(clerk.get(f"{SEARCH}?_count=10&_offset=20").content))
+
+    # then
+    assert len(first.entry) == 10
+    assert [link.relation for link in first.link] == ["self", "next"]
+    assert len(last.entry) == 2
+    assert last.total == 22
