@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "hms.core.middleware.RequestContextMiddleware",
+    "hms.core.middleware.ApiNoStoreMiddleware",
     "hms.audit.middleware.AuditRefusalsMiddleware",
     "hms.accounts.middleware.FacilityMiddleware",
     "hms.accounts.middleware.TwoFactorRequiredMiddleware",
@@ -270,9 +271,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["hms.accounts.api.permissions.HasRolePermission"],
+    # The browsable API (?format=api) is a developer's page: forms and a session login
+    # onto patient data are no door to leave open in production.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_PARSER_CLASSES": ["hms.core.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -4,8 +4,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from hms.core import context
+
+# The machine doors: REST and FHIR.
+API_PREFIXES = ("/api/", "/fhir/")
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -28,7 +32,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        channel = "api" if request.path.startswith(("/api/", "/fhir/")) else "web"
+        channel = "api" if request.path.startswith(API_PREFIXES) else "web"
         ctx = context.RequestContext(
             source_ip=client_ip(request),
             user_agent=_printable(request.META.get("HTTP_USER_AGENT", ""), 300),
@@ -54,4 +58,19 @@ class SecureCookiesOverTlsMiddleware:
         if request.is_secure():
             for morsel in response.cookies.values():
                 morsel["secure"] = True
+        return response
+
+
+class ApiNoStoreMiddleware:
+    """REST and FHIR answers are kept by no browser, proxy or shared cache, as pages
+    with patient data are not: nearly every answer names a patient, and one rule for
+    the whole door cannot miss the endpoint that does."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(API_PREFIXES):
+            patch_cache_control(response, private=True, no_store=True)
         return response

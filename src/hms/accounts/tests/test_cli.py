@@ -212,6 +212,19 @@ def test_token_refuses_an_unknown_user(db):
         _run("token", "ghost")
 
 
+@pytest.mark.parametrize("roles", [("patient",), ()])
+def test_token_refuses_a_user_whose_roles_cannot_use_the_api(make_user, facility, roles):
+    # given: a patient of the portal, and an account holding no role at all
+    user = make_user("patient") if roles else User.objects.create_user(username="norole")
+
+    # when
+    with pytest.raises(CommandError, match="holds no role that may use the API"):
+        _run("token", user.username)
+
+    # then
+    assert ApiToken.objects.exists() is False
+
+
 def test_token_list_shows_each_tokens_state(make_user, clock):
     # given
     user = make_user("receptionist")

@@ -5,10 +5,12 @@ import json
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from hms.core.views import address_unknown
 from hms.interop.fhir.base import (
     FHIR_JSON,
     FHIR_VERSION,
@@ -63,8 +65,11 @@ class MetadataApi(FhirApiView):
         return Response(statement.model_dump(mode="json", exclude_none=True))
 
 
+@address_unknown
+@csrf_exempt  # changes nothing; a bearer-token client sends no CSRF token
 def not_found(request, path: str = "") -> HttpResponse:
-    """Unknown resource types and addresses answer with an OperationOutcome."""
+    """Unknown resource types and addresses answer with an OperationOutcome, whatever
+    the method."""
     body = operation_outcome(
         404, f"This server has no {path or 'resource'} endpoint.", "not-supported"
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hms.accounts import services
+from hms.accounts import policies, services
 from hms.accounts.models import ApiToken, User
+from hms.accounts.permissions import Perm
 from hms.core import context
 from hms.core.errors import DomainError
 
@@ -40,6 +41,11 @@ class Command(BaseCommand):
                 services.revoke_token(actor=None, token=token, skip_permission_checks=True)
                 self.stdout.write(f"Revoked {token.prefix}.")
                 return
+            if not _may_use_api(user):
+                raise CommandError(
+                    f"{user.username} holds no role that may use the API "
+                    f"({Perm.USE_API_TOKENS}) in any facility."
+                )
             try:
                 token, raw = services.issue_token(
                     actor=None,
@@ -55,3 +61,12 @@ class Command(BaseCommand):
             f"Token {token.prefix}… for {user.username}, expires {token.expires_at:%Y-%m-%d}. "
             "It is shown only now."
         )
+
+
+def _may_use_api(user: User) -> bool:
+    # The CLI issues for anyone, so the holder's own roles are asked here: a token no
+    # role of theirs may use would only fail on every call.
+    return user.is_active and any(
+        policies.has_permission(user, Perm.USE_API_TOKENS, facility)
+        for facility in policies.facilities_of(user)
+    )
