@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "hms.core.middleware.RequestContextMiddleware",
     "hms.core.middleware.ApiNoStoreMiddleware",
-    "hms.audit.middleware.AuditRefusalsMiddleware",
+    "hms.audit.middleware.AuditMiddleware",
     "hms.accounts.middleware.FacilityMiddleware",
     "hms.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,4 +1,5 @@
-"""The catch-all that records every refused request the code did not already record."""
+"""The audit trail's view of every request: the patients an answer showed, the objects
+asked for that were not found, and the refusals the code did not already record."""
 
 from __future__ import annotations
 
@@ -18,13 +19,21 @@ _ACTION_BY_METHOD = {
     "PATCH": Action.UPDATE,
     "DELETE": Action.DELETE,
 }
-# Unknown addresses and methods are noise from scanners, not attempts on data.
-_NOT_RECORDED = {404, 405}
 
 
-class AuditRefusalsMiddleware:
-    """Writes an audit row for a 4xx answer (bad input, 401, 403, 413, CSRF) when the
-    view or service that refused did not write one itself."""
+class AuditMiddleware:
+    """Writes at most one audit row per request, after the answer is built:
+
+    - a success that showed patients (noted while answering by the patient model as its
+      rows load and by `record_patients_shown`): one read event naming all of them;
+    - a 404 from an address that names an object (an id of another facility's patient,
+      or of nothing): the attempt, with what was asked for;
+    - any other 4xx (bad input, 401, 403, 413, CSRF) the view or service that refused
+      did not record itself.
+
+    Addresses no pattern matches and methods a view does not take (404, 405) are noise
+    from scanners, not attempts on data.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -33,20 +42,70 @@ class AuditRefusalsMiddleware:
         # DRF replaces request.user with AnonymousUser when its authentication raises (a
         # session API call without a CSRF token), so keep the session's user to name.
         session_user = getattr(request, "user", None)
-        response = self.get_response(request)
+        with context.collecting_patients_shown() as shown:
+            response = self.get_response(request)
         status = response.status_code
-        if 400 <= status < 500 and status not in _NOT_RECORDED and not context.was_audited():
-            user = getattr(request, "user", None)
-            if user is None or not user.is_authenticated:
-                user = session_user
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            user = (
+                session_user if session_user is not None and session_user.is_authenticated else None
+            )
+        if 200 <= status < 300:
+            _record_shown(request, user, shown)
+        elif status == 404:
+            _record_not_found(request, user)
+        elif 400 <= status < 500 and status != 405 and not context.was_audited():
             record_event(
                 action=_ACTION_BY_METHOD.get(request.method or "", Action.READ),
-                actor=user if user is not None and user.is_authenticated else None,
-                object_type=f"{context.current().channel}:{request.path}"[:100],
+                actor=user,
+                object_type=_address(request),
                 outcome=Outcome.DENIED if status in (401, 403, 429) else Outcome.FAILURE,
                 reason=f"HTTP {status}: {_detail(response)}"[:500],
             )
         return response
+
+
+def _signed_in(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _address(request: HttpRequest) -> str:
+    return f"{context.current().channel}:{request.path}"[:100]
+
+
+def _record_shown(request: HttpRequest, user, shown: context.PatientsShown) -> None:
+    patient_ids = shown.unaudited()
+    if not patient_ids:
+        return
+    match = request.resolver_match
+    record_event(
+        action=Action.READ,
+        actor=user,
+        object_type=_address(request),
+        patient_ids=patient_ids,
+        reason=(", ".join(shown.what) or (match.view_name if match else ""))[:500],
+    )
+
+
+def _record_not_found(request: HttpRequest, user) -> None:
+    match = request.resolver_match
+    if (
+        user is None
+        or match is None
+        or not match.captured_kwargs
+        or getattr(match.func, "address_unknown", False)
+        or context.was_audited()
+    ):
+        return
+    asked = ", ".join(f"{name}={value}" for name, value in match.captured_kwargs.items())
+    record_event(
+        action=_ACTION_BY_METHOD.get(request.method or "", Action.READ),
+        actor=user,
+        object_type=_address(request),
+        object_id=str(next(iter(match.captured_kwargs.values()))),
+        outcome=Outcome.NOT_FOUND,
+        reason=f"HTTP 404: {match.view_name} {asked}"[:500],
+    )
 
 
 def _detail(response: HttpResponse) -> str:

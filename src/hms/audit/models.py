@@ -59,7 +59,7 @@ class AuditEvent(models.Model):
     patient_id = models.CharField(max_length=64, blank=True)
     # Every patient a read showed (a list page names up to a page of them), space
     # separated, in the order shown; `AuditEventPatient` indexes them for the auditor.
-    patient_ids = models.TextField(blank=True)
+    patient_ids = models.TextField(blank=True, default="", db_default="")
     source_ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     channel = models.CharField(max_length=10, blank=True)

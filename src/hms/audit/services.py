@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from hms.audit.models import GENESIS_HASH, AuditEvent, ChainHead
+from hms.audit.models import GENESIS_HASH, AuditEvent, AuditEventPatient, ChainHead
 from hms.core import context
 from hms.core.bulk import Table
 from hms.core.models import mark_saved
@@ -51,6 +51,7 @@ def _new_event(
         object_type=_visible(fields["object_type"])[:100],
         object_id=_visible(fields["object_id"])[:64],
         patient_id=_visible(fields["patient_id"])[:64],
+        patient_ids=" ".join(_visible(p)[:64] for p in fields.get("patient_ids", ())),
         source_ip=ctx.source_ip,
         user_agent=ctx.user_agent,
         channel=ctx.channel,
@@ -71,6 +72,7 @@ def record_event(
     object_type: str = "",
     object_id: str = "",
     patient_id: str = "",
+    patient_ids: Sequence[str] = (),
     outcome: str = Outcome.SUCCESS,
     reason: str = "",
 ) -> AuditEvent:
@@ -80,8 +82,11 @@ def record_event(
     gapless; the lock is held until the caller's transaction commits, so call this
     last inside a service's transaction. Source address, user agent, channel, facility
     and roles come from the bound request context. `reason` must never carry patient
-    data beyond identifiers: it is shown to auditors, not clinicians.
+    data beyond identifiers: it is shown to auditors, not clinicians. `patient_ids`
+    names every patient a read showed (one event for a list page, however long).
     """
+    if len(patient_ids) == 1 and not patient_id:
+        patient_id, patient_ids = patient_ids[0], ()
     if obj is not None and not object_type:
         object_type, object_id = _object_ref(obj)
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -90,10 +95,25 @@ def record_event(
         "object_type": object_type,
         "object_id": object_id,
         "patient_id": patient_id,
+        "patient_ids": patient_ids,
         "outcome": outcome,
         "reason": reason,
     }
     return _append(user, username, [fields])[0]
+
+
+def record_patients_shown(*, actor: Any, patient_ids: Iterable[object], what: str) -> None:
+    """Audit that the data of these patients (public ids) was shown to `actor`.
+
+    During a request the patients are noted, and the request writes one read event
+    naming all of them once it has answered successfully (`AuditMiddleware`); elsewhere
+    (a command, a background task) the event is written now. `what` says what showed
+    them ("search", "FHIR read Observation") and must not itself be patient data.
+    """
+    ids = list(dict.fromkeys(str(p) for p in patient_ids if p))
+    if not ids or context.note_patients_shown(ids, what=what):
+        return
+    record_event(action=Action.READ, actor=actor, patient_ids=ids, reason=what)
 
 
 def record_events(
@@ -134,6 +154,7 @@ def record_events(
 _HEAD = ChainHead._meta.db_table
 _FIELDS = AuditEvent._meta.concrete_fields
 _ROWS = Table(AuditEvent, [f.attname for f in _FIELDS])
+_NAMED = Table(AuditEventPatient, ["event_id", "patient_id"])
 
 
 def _append(user: Any, username: str, items: list[dict[str, str]]) -> list[AuditEvent]:
@@ -148,8 +169,12 @@ def _append(user: Any, username: str, items: list[dict[str, str]]) -> list[Audit
             last_id, last_hash = event.id, event.hash
             events.append(event)
         _insert(events, [last_id, last_hash])
+        named = [(e.id, p) for e in events for p in e.patient_ids.split()]
+        if named:
+            _NAMED.insert(named)
         mark_saved(*events)
     context.mark_audited()
+    context.note_patients_audited(p for e in events for p in e.patients_named)
     return events
 
 
