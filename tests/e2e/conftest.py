@@ -49,8 +49,68 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
 
 
+# Reports each Content-Security-Policy violation to the test (console messages name most of
+# them, but not all: a blocked inline handler on a page being left can go unlogged).
+_REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__hmsCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline code"}`
+    + ` at ${e.sourceFile || document.location.pathname}:${e.lineNumber}`);
+});
+"""
+# An answer of 4xx is an outcome the tests assert (a refused form, a missing page); the browser
+# logs it as a console error all the same. A 5xx is not expected and still fails.
+_EXPECTED = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
+
+
+class ConsoleGuard:
+    """Collects JavaScript errors, console errors and CSP violations of every page a test
+    opens, in every browser context it makes; the test fails if any were seen."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def watch(self, context) -> None:
+        context.on("console", self._console)
+        context.on("weberror", lambda error: self.problems.append(f"page error: {error.error}"))
+        context.expose_binding(
+            "__hmsCspViolation", lambda source, text: self.problems.append(f"CSP: {text}")
+        )
+        context.add_init_script(_REPORT_CSP)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and not _EXPECTED.match(message.text):
+            self.problems.append(
+                f"console error on {message.page.url if message.page else '?'}: {message.text}"
+            )
+
+
+@pytest.fixture(autouse=True)
+def console_guard(request, monkeypatch):
+    """Applies to every browser test: fails it on any JavaScript error, console error or CSP
+    violation, on every page it opened."""
+    guard = ConsoleGuard()
+    browser = request.getfixturevalue("browser")
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        guard.watch(context)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        guard.watch(page.context)
+        return page
+
+    monkeypatch.setattr(browser, "new_context", watched_context)
+    monkeypatch.setattr(browser, "new_page", watched_page)
+    yield guard
+    if guard.problems:
+        pytest.fail("The browser reported problems:\n" + "\n".join(guard.problems), pytrace=False)
+
+
 @pytest.fixture
-def page(page):
+def page(console_guard, page):
     page.set_default_timeout(15_000)
     return page
 
@@ -130,6 +190,24 @@ def enrolled_device():
         return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
     return make
+
+
+@pytest.fixture
+def sign_in_as(page, sign_in, make_user, enrolled_device, totp_now):
+    """sign_in_as("auditor", username="ruth") -> a new user in that role, signed in on `page`,
+    past the second factor when the role requires one."""
+    from hms.accounts import policies
+
+    def run(role: str, **kwargs):
+        user = make_user(role, **kwargs)
+        device = enrolled_device(user) if policies.requires_two_factor(user) else None
+        sign_in(user.username)
+        if device is not None:
+            page.get_by_label("Code").fill(totp_now(device.bin_key))
+            page.get_by_role("button", name="Verify").click()
+        return user
+
+    return run
 
 
 @pytest.fixture

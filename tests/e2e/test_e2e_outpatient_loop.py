@@ -187,3 +187,21 @@ def test_the_scheduler_adds_a_weekly_session_on_the_page(
     expect(page.locator("table.directory tbody tr")).to_contain_text("Dr Amina Hassan")
     screenshot("scheduling-11-directory")
     assert Schedule.objects.filter(practitioner=doctor).count() == 2
+
+
+def test_the_sessions_page_picker_opens_the_chosen_practitioner(
+    page, sign_in_as, site, facility, afternoon_clinic
+):
+    from hms.staff.models import Practitioner
+
+    doctor, _, _ = afternoon_clinic
+    other = Practitioner.objects.create(
+        facility=facility, title="Dr", given_name="Peter", family_name="Kamau", search_name="kamau"
+    )
+    sign_in_as("admin", username="ruth")
+    page.goto(site(f"/appointments/sessions/?doctor={doctor.external_id}"))
+
+    page.get_by_label("Practitioner").select_option(str(other.external_id))
+
+    expect(page.get_by_role("heading", name="Sessions · Dr Peter Kamau")).to_be_visible()
+    expect(page).to_have_url(re.compile(f"doctor={other.external_id}"))
