@@ -3,7 +3,10 @@ later, admissions). Each step's time is kept, so waiting times can be measured."
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.db import models
+from django.utils import timezone
 
 from hms.core.models import BaseModel, Department, Facility
 from hms.patients.models import Patient
@@ -46,3 +49,8 @@ class Encounter(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.get_status_display()} {self.arrived_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_arrival(self):
+        """The arrival on the facility's clocks."""
+        return timezone.localtime(self.arrived_at, zoneinfo.ZoneInfo(self.facility.timezone))

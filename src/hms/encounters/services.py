@@ -14,6 +14,8 @@ from hms.audit.services import Action, record_event
 from hms.core import events
 from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import Department, author
+from hms.encounters import selectors
+from hms.encounters.errors import OpenVisit
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient, TimelineEntry
 from hms.patients.policies import check_patient_permission
@@ -46,7 +48,11 @@ def start_visit(
 ) -> Encounter:
     """Open an outpatient visit for a patient who has arrived. Requires CHECK_IN; runs
     inside the caller's transaction if any (the front desk's check-in). Publishes
-    `visit.started` (billing charges the consultation after commit)."""
+    `visit.started` (billing charges the consultation after commit).
+
+    OpenVisit (409) when the patient already has a visit open today: one person is never
+    twice in the queue. The patient's row is locked meanwhile, so two desks checking the
+    same patient in at once make one visit."""
     check_patient_permission(actor, Perm.CHECK_IN, patient)
     if not patient.is_active or patient.is_deceased:
         raise InvalidInput(
@@ -59,6 +65,10 @@ def start_visit(
         raise InvalidInput(f"Unknown kind of visit {encounter_class!r}.", field="encounter_class")
     user = author(actor)
     with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
+        already = selectors.open_visit_today(patient)
+        if already is not None:
+            raise OpenVisit(already)
         encounter = Encounter.objects.create(
             facility_id=patient.facility_id,
             patient=patient,

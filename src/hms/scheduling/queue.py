@@ -9,12 +9,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import Conflict, InvalidInput
 from hms.core.models import Department
 from hms.core.sequences import next_number
+from hms.encounters import selectors as visit_selectors
 from hms.encounters import services as visits
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
@@ -27,13 +29,20 @@ Priority = QueueTicket.Priority
 
 
 def check_in(
-    *, actor: Any, appointment: Appointment, priority: int = Priority.NORMAL
+    *,
+    actor: Any,
+    appointment: Appointment,
+    priority: int = Priority.NORMAL,
+    attach_to_open_visit: bool = False,
 ) -> QueueTicket:
     """The patient has arrived for today's appointment: mark it checked in, open the
     visit and give a ticket in the practitioner's department queue.
 
     Requires CHECK_IN. Conflict (CANNOT_CHECK_IN) for an appointment that is not booked
     or not today; InvalidInput when the practitioner has no department to queue in.
+    OpenVisit (409, naming the visit) when the patient already has a visit open today,
+    say a walk-in earlier: with `attach_to_open_visit` the appointment joins that visit
+    and its ticket instead, and no second ticket is issued.
     """
     check_patient_permission(actor, Perm.CHECK_IN, appointment.patient)
     today = timezone.localdate(timezone=zone_of(appointment.facility))
@@ -61,6 +70,10 @@ def check_in(
                 "The practitioner belongs to no department, so there is no queue to join.",
                 field="appointment",
             )
+        if attach_to_open_visit:
+            open_visit = visit_selectors.open_visit_today(locked.patient, for_update=True)
+            if open_visit is not None:
+                return _attach(actor, locked, open_visit, practitioner, priority)
         encounter = visits.start_visit(
             actor=actor,
             patient=appointment.patient,
@@ -71,6 +84,36 @@ def check_in(
         locked.checked_in_at = encounter.arrived_at
         locked.save(update_fields=["status", "checked_in_at", "updated_at"])
         return _issue(actor, encounter, priority, practitioner, locked)
+
+
+def _attach(actor, appointment, encounter, practitioner, priority) -> QueueTicket:
+    """The appointment joins the visit already open: checked in at the visit's arrival,
+    carried by the visit's ticket (which now waits for the booked doctor, if it waited
+    for anyone)."""
+    ticket = QueueTicket.objects.select_for_update().filter(encounter=encounter).first()
+    if ticket is None:
+        ticket = _issue(actor, encounter, priority, practitioner, appointment)
+    elif ticket.appointment_id is not None:
+        raise Conflict(
+            _("The open visit already carries another appointment."),
+            code="CANNOT_CHECK_IN",
+            field="appointment",
+        )
+    else:
+        ticket.appointment = appointment
+        ticket.practitioner = ticket.practitioner or practitioner
+        ticket.save(update_fields=["appointment", "practitioner"])
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=ticket,
+            patient_id=str(encounter.patient.external_id),
+            reason=f"Appointment {appointment.external_id} attached to the open visit",
+        )
+    appointment.status = Appointment.Status.ARRIVED
+    appointment.checked_in_at = encounter.arrived_at
+    appointment.save(update_fields=["status", "checked_in_at", "updated_at"])
+    return ticket
 
 
 def walk_in(

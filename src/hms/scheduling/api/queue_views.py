@@ -61,8 +61,23 @@ class CheckInApi(APIView):
 
     class InputSerializer(StrictSerializer):
         priority = serializers.ChoiceField(choices=_PRIORITIES, default="normal")
+        attach_to_open_visit = StrictBooleanField(
+            default=False,
+            help_text="When the patient already has a visit open today, join it (and its "
+            "ticket) instead of answering 409.",
+        )
 
-    @extend_schema(request=InputSerializer, responses={201: TicketSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: TicketSerializer,
+            409: OpenApiResponse(
+                description="OPEN_VISIT: the patient has a visit open today, named in "
+                "`open_visit`; send `attach_to_open_visit` to join it. CANNOT_CHECK_IN: "
+                "the appointment is not booked for today."
+            ),
+        },
+    )
     def post(self, request, external_id):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -70,6 +85,7 @@ class CheckInApi(APIView):
             actor=request.user,
             appointment=appointment_of(request, external_id),
             priority=_priority(body.validated_data["priority"]),
+            attach_to_open_visit=body.validated_data["attach_to_open_visit"],
         )
         return Response(TicketSerializer(ticket).data, status=201)
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.core.errors import DomainError, NotFound
+from hms.encounters.errors import OpenVisit
 from hms.scheduling import queue, selectors, services, times
 from hms.scheduling.errors import SlotTaken
 from hms.scheduling.web.common import appointment_or_404, back_to, place_error, slot_in
@@ -52,8 +53,21 @@ def check_in(request: HttpRequest, external_id) -> HttpResponse:
     back = form.cleaned_data["back"]
     try:
         ticket = queue.check_in(
-            actor=request.user, appointment=appointment, priority=form.cleaned_data["priority"]
+            actor=request.user,
+            appointment=appointment,
+            priority=form.cleaned_data["priority"],
+            attach_to_open_visit=form.cleaned_data["attach_to_open_visit"],
         )
+    except OpenVisit as exc:
+        # Asked, not guessed: the clerk sees the visit already open and chooses.
+        context = {
+            "appointment": appointment,
+            "message": exc.message,
+            "ticket": getattr(exc.encounter, "ticket", None),
+            "priority": form.cleaned_data["priority"],
+            "back": back_to(request, back, fallback),
+        }
+        return render(request, "scheduling/attach_visit.html", context, status=409)
     except DomainError as exc:
         messages.error(request, f"{appointment.patient.full_name}: {exc.message}")
         return redirect(back_to(request, back, fallback))

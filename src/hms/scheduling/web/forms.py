@@ -108,6 +108,7 @@ class CheckInForm(forms.Form):
         choices=PRIORITIES, coerce=int, required=False, empty_value=QueueTicket.Priority.NORMAL
     )
     back = PlainCharField(max_length=500, required=False)
+    attach_to_open_visit = forms.BooleanField(required=False)
 
 
 class CallNextForm(forms.Form):
