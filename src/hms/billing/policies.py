@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.core.models import Facility
@@ -36,6 +38,15 @@ def check_manage_invoices(actor: Any, facility: Facility) -> None:
 
 def can_approve_discount(actor: Any, facility: Facility) -> bool:
     return policies.has_permission(actor, Perm.APPROVE_DISCOUNT, facility)
+
+
+def scope_takings(actor: Any, facility: Facility, rows: QuerySet) -> QuerySet:
+    """Payments or refunds as `actor` may see them in reports: a supervisor (whoever
+    may approve discounts and refunds) sees every cashier's, anyone else only the
+    money they took or gave back themselves."""
+    if can_approve_discount(actor, facility):
+        return rows
+    return rows.filter(created_by_id=actor.pk)
 
 
 def check_take_payment(actor: Any, facility: Facility) -> None:

@@ -123,10 +123,10 @@ def test_the_collections_page_and_api_agree(
     pay(at(dt.date(2026, 3, 2), 9), cashier, invoice, "700", "mobile_money", "MPESA-1")
     period = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
-    page = client_for("cashier").get(
+    page = client_for("admin").get(
         reverse("billing_reports:collections"), {**period, "format": "csv"}
     )
-    api = api_client_for("cashier").get(
+    api = api_client_for("admin").get(
         reverse("billing-report", kwargs={"name": "collections"}), period
     )
 

@@ -80,7 +80,7 @@ def test_collections_are_net_of_refunds_per_facility_day_cashier_and_method(
     till, facility, cashier, supervisor
 ):
     report = daily_collections(
-        viewer=cashier,
+        viewer=supervisor,
         facility=facility,
         date_from=dt.date(2026, 3, 1),
         date_to=dt.date(2026, 3, 4),
@@ -108,9 +108,9 @@ def test_collections_are_net_of_refunds_per_facility_day_cashier_and_method(
     assert report.currency == "KES"
 
 
-def test_a_payment_late_in_the_evening_counts_on_the_facility_day(till, facility, cashier):
+def test_a_payment_late_in_the_evening_counts_on_the_facility_day(till, facility, supervisor):
     only_the_3rd = daily_collections(
-        viewer=cashier,
+        viewer=supervisor,
         facility=facility,
         date_from=dt.date(2026, 3, 3),
         date_to=dt.date(2026, 3, 3),

@@ -44,12 +44,15 @@ def daily_collections(
 ) -> Report:
     """Per facility day, cashier (who took or gave back the money) and method: what
     was received, what was refunded, and the net. A payment counts on the day the
-    facility's clocks showed when it was received, a refund when it was paid out."""
+    facility's clocks showed when it was received, a refund when it was paid out.
+    A cashier sees only their own takings; a supervisor every cashier's."""
     policies.check_view_billing(viewer, facility)
     start, end = day_bounds(facility, date_from, date_to)
     zone = zoneinfo.ZoneInfo(facility.timezone)
-    received = _grouped(Payment, "received_at", facility, start, end, zone)
-    refunded = _grouped(Refund, "refunded_at", facility, start, end, zone)
+    payments = policies.scope_takings(viewer, facility, Payment.objects.all())
+    refunds = policies.scope_takings(viewer, facility, Refund.objects.all())
+    received = _grouped(payments, "received_at", facility, start, end, zone)
+    refunded = _grouped(refunds, "refunded_at", facility, start, end, zone)
     names = _cashier_names({key[1] for key in received | refunded})
     methods = dict(PaymentMethod.choices)
     rows = []
@@ -80,9 +83,9 @@ def daily_collections(
     )
 
 
-def _grouped(model, moment: str, facility, start, end, zone) -> dict[tuple, tuple[int, Any]]:
+def _grouped(rows, moment: str, facility, start, end, zone) -> dict[tuple, tuple[int, Any]]:
     found = (
-        model.objects.filter(facility=facility, **{f"{moment}__gte": start, f"{moment}__lt": end})
+        rows.filter(facility=facility, **{f"{moment}__gte": start, f"{moment}__lt": end})
         .annotate(day=TruncDate(moment, tzinfo=zone))
         .values_list("day", "created_by_id", "method")
         .annotate(count=Count("id"), amount=Sum("amount"))
