@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet, Sum
 
 from hms.billing import policies
-from hms.billing.models import CreditNote, Invoice, Payment, PaymentAllocation, Refund, Shift
+from hms.billing.models import (
+    Claim,
+    CreditNote,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+    Refund,
+    Shift,
+)
 from hms.core.errors import NotFound
 from hms.core.models import Facility
 from hms.patients.models import Patient
@@ -114,9 +123,39 @@ def shifts_at(*, viewer: Any, facility: Facility) -> QuerySet[Shift]:
     )
 
 
-def balance_after(allocation: PaymentAllocation) -> Decimal:
-    """What the invoice still owed once this allocation was made: a receipt reprinted
-    later shows the balance it left, not today's."""
+@dataclass(frozen=True)
+class Balances:
+    """What an invoice still owes, the patient's part apart from the payer's (None when
+    no payer shares the invoice)."""
+
+    patient: Decimal
+    payer: Decimal | None
+
+
+def patient_due(invoice: Invoice) -> Decimal:
+    """What the patient still owes on a final invoice: with a payer, the patient's
+    portion less what was paid (and not refunded) or credited; without one, the balance."""
+    if invoice.status != Invoice.Status.FINAL:
+        return ZERO
+    return _patient_owes(
+        invoice, invoice.amount_paid, invoice.amount_credited, invoice.amount_refunded
+    )
+
+
+def payer_due(invoice: Invoice) -> Decimal | None:
+    """What the payer still owes: its portion less what its remittances paid or wrote
+    off. None when no payer shares the invoice."""
+    if invoice.payer_amount is None:
+        return None
+    claim = Claim.objects.filter(invoice=invoice).only("paid_amount", "adjusted_amount").first()
+    settled = (claim.paid_amount + claim.adjusted_amount) if claim else ZERO
+    return max(ZERO, invoice.payer_amount - settled)
+
+
+def balances_after(allocation: PaymentAllocation) -> Balances:
+    """What the invoice still owed once this allocation was made, the patient's part
+    and the payer's: a receipt reprinted later shows the patient's balance it left, not
+    today's, and never counts the payer's share as the patient's debt."""
     invoice, at = allocation.invoice, allocation.allocated_at
     paid = PaymentAllocation.objects.filter(invoice=invoice, id__lte=allocation.id).aggregate(
         s=Sum("amount")
@@ -127,4 +166,12 @@ def balance_after(allocation: PaymentAllocation) -> Decimal:
     refunded = Refund.objects.filter(invoice=invoice, refunded_at__lte=at).aggregate(
         s=Sum("amount")
     )["s"]
-    return invoice.total - (paid or ZERO) - (credited or ZERO) + (refunded or ZERO)
+    patient = _patient_owes(invoice, paid or ZERO, credited or ZERO, refunded or ZERO)
+    return Balances(patient=patient, payer=payer_due(invoice))
+
+
+def _patient_owes(invoice: Invoice, paid: Decimal, credited: Decimal, refunded: Decimal):
+    left = invoice.total - paid - credited + refunded
+    if invoice.patient_amount is None:
+        return left
+    return max(ZERO, min(left, invoice.patient_amount - paid + refunded - credited))

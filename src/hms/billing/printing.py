@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.styles import ParagraphStyle
@@ -23,6 +24,7 @@ from hms.audit.services import Action, record_event
 from hms.billing import payment_selectors, policies
 from hms.billing.models import Invoice, Payment
 from hms.core.models import Facility
+from hms.core.money import format_money
 from hms.patients.printing import fonts, visual
 
 
@@ -106,7 +108,10 @@ def receipt_pdf(payment: Payment) -> bytes:
         invoice = allocation.invoice
         rows.append([f"On invoice {invoice.number}", money(allocation.amount)])
         rows.append([f"Invoice {invoice.number} total", money(invoice.total)])
-        rows.append(["Balance left", money(payment_selectors.balance_after(allocation))])
+        left = payment_selectors.balances_after(allocation)
+        rows.append([_("Patient's balance left"), money(left.patient)])
+        if left.payer is not None:
+            rows.append([_("Payer's balance"), money(left.payer)])
     if payment.unallocated:
         rows.append(["Held on deposit", money(payment.unallocated)])
     story += [Spacer(1, 3 * mm), _table(rows, [50, 38])]
@@ -131,7 +136,7 @@ def _local(at, facility: Facility) -> str:
 
 def _money_of(currency: str):
     def money(amount: Decimal) -> str:
-        return f"{amount:,.2f} {currency}"
+        return f"{format_money(amount, currency)} {currency}"
 
     return money
 

@@ -50,3 +50,12 @@ def parse_amount(value: object) -> Decimal:
     if not amount.is_finite():
         raise ValueError("not an amount")
     return amount
+
+
+def format_money(amount: Decimal | int | str | None, currency: str) -> str:
+    """`amount` as people read it: the currency's decimals and thousands separators
+    ("1,302.40"; "1,302" in a whole-unit currency). The one format of every amount on
+    screen and on paper, so a receipt and its PDF read alike. Empty for no amount."""
+    if amount is None or amount == "":
+        return ""
+    return f"{round_money(Decimal(amount), currency):,.{minor_units(currency)}f}"

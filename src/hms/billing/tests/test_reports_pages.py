@@ -44,7 +44,7 @@ def test_the_aging_page_shows_its_table_and_a_chart_drawn_on_the_server(owed, cl
 
     assert response.status_code == 200
     text = response.content.decode()
-    for amount in ["1856.00", "1928.00", "3784.00"]:
+    for amount in ["1,856.00", "1,928.00", "3,784.00"]:
         assert amount in text
     assert 'href="?as_of=2026-06-30&amp;format=csv"' in text
     assert 'href="?as_of=2026-06-30&amp;format=xlsx"' in text

@@ -127,8 +127,8 @@ def test_a_deposit_opens_its_receipt_and_shows_on_the_account(cashier, facility,
 
     payment = Payment.objects.get()
     assert response["Location"] == reverse("billing:receipt", args=[payment.external_id])
-    assert "5000.00 held on deposit" in client.get(response["Location"]).content.decode()
-    assert "5000.00 KES" in client.get(account_url(patient)).content.decode()
+    assert "5,000.00 held on deposit" in client.get(response["Location"]).content.decode()
+    assert "5,000.00 KES" in client.get(account_url(patient)).content.decode()
 
 
 def test_a_card_deposit_without_its_slip_number_is_refused(cashier, patient):

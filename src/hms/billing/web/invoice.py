@@ -4,8 +4,6 @@ payment, apply the deposit, refund, print."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +29,6 @@ from hms.billing.web.forms import (
 )
 from hms.core.errors import DomainError, NotPermitted
 
-ZERO = Decimal("0.00")
 REFUND_NEEDS_SUPERVISOR = (
     "A refund needs a supervisor: it takes both the right to take payments and the "
     "right to approve discounts, so no cashier refunds alone what they took. Ask a "
@@ -39,19 +36,8 @@ REFUND_NEEDS_SUPERVISOR = (
 )
 
 
-def patient_due(invoice: Invoice) -> Decimal:
-    """What the patient still owes: with a payer, the patient's portion less what was
-    paid (and not refunded); without one, the balance."""
-    if invoice.status != Invoice.Status.FINAL:
-        return ZERO
-    if invoice.patient_amount is None:
-        return invoice.balance
-    paid = invoice.amount_paid - invoice.amount_refunded
-    return max(ZERO, min(invoice.balance, invoice.patient_amount - paid))
-
-
 def payment_form(invoice: Invoice, data=None) -> SplitPaymentForm:
-    due = patient_due(invoice)
+    due = payment_selectors.patient_due(invoice)
     return SplitPaymentForm(
         data,
         balance=invoice.balance,
@@ -75,7 +61,8 @@ def invoice_context(request: HttpRequest, invoice: Invoice, **forms) -> dict:
         "allocations": invoice.allocations.select_related("payment").order_by("allocated_at"),
         "refunds": payment_selectors.refunds_of(viewer=user, facility=facility, invoice=invoice),
         "deposit": payment_selectors.deposit_balance(patient=invoice.patient),
-        "due": patient_due(invoice),
+        "due": payment_selectors.patient_due(invoice),
+        "payer_due": payment_selectors.payer_due(invoice),
         "refundable": invoice.amount_paid - invoice.amount_refunded,
         "payable": invoice.status == Invoice.Status.FINAL and invoice.balance > 0,
         "can_manage": can[Perm.MANAGE_INVOICES],

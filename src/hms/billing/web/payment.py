@@ -17,7 +17,7 @@ from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.billing import printing, services
 from hms.billing.models import Payment, PaymentMethod
-from hms.billing.payment_selectors import balance_after
+from hms.billing.payment_selectors import balances_after
 from hms.billing.web.common import invoice_or_404, payment_or_404, place_error
 from hms.billing.web.forms import REFERENCE_LABELS
 from hms.billing.web.invoice import invoice_page, payment_form, pdf_response
@@ -105,7 +105,7 @@ def receipt(request: HttpRequest, external_id) -> HttpResponse:
         "tendered": tendered if cash and tendered is not None and tendered >= cash else None,
         "change": (tendered - cash) if cash and tendered is not None and tendered >= cash else None,
         "allocations": [
-            (p, [(a, balance_after(a)) for a in p.allocations.select_related("invoice")])
+            (p, [(a, balances_after(a)) for a in p.allocations.select_related("invoice")])
             for p in payments
         ],
     }
