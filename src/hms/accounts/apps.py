@@ -8,6 +8,9 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "Accounts and roles"
 
+    def ready(self):
+        from hms.accounts.api import schema  # noqa: F401  (registers the token scheme)
+
 
 class HmsAdminConfig(admin_apps.AdminConfig):
     default = False

@@ -185,7 +185,14 @@ class DepositListCreateApi(PermissionByMethod, APIView):
         reference = PlainTextField(**_REFERENCE)
         note = PlainTextField(**_NOTE)
 
-    @extend_schema(parameters=[FilterSerializer], summary="The patient's deposit")
+    class DepositSerializer(serializers.Serializer):
+        patient = serializers.UUIDField()
+        balance = AmountField()
+        payments = shapes.PaymentSerializer(many=True)
+
+    @extend_schema(
+        parameters=[FilterSerializer], responses=DepositSerializer, summary="The patient's deposit"
+    )
     def get(self, request):
         params = validated(self.FilterSerializer, request.query_params.dict())
         patient = patient_in(request, params["patient"])

@@ -3,6 +3,7 @@ ways; public ids are UUIDs; items and price lists are named by their codes."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hms.core.api.fields import StrictSerializer
@@ -10,6 +11,9 @@ from hms.core.api.serializers import Serializer
 from hms.core.money import parse_amount
 
 
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "1500.00"}
+)
 class AmountField(serializers.Field):
     """A decimal amount given as a string ("12.50") or an integer. Floats are refused:
     0.1 + 0.2 is not 0.3 in binary, and money must be exact."""

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drf_spectacular.utils import OpenApiResponse
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from hms.core.api import exception_handler
 from hms.core.api.parsers import JSONParser
+from hms.core.api.schema import ERRORS, AutoSchema
 
 FHIR_VERSION = "4.0.1"
 FHIR_JSON = "application/fhir+json"
@@ -81,9 +83,61 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]):
     return response
 
 
+# In OpenAPI a FHIR operation takes and answers a resource: the FHIR specification and
+# the CapabilityStatement describe its elements, not a serializer.
+_RESOURCE = {
+    "type": "object",
+    "properties": {"resourceType": {"type": "string"}},
+    "required": ["resourceType"],
+    "additionalProperties": True,
+}
+_OUTCOME = {
+    "type": "object",
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+    },
+    "required": ["resourceType", "issue"],
+}
+_SUCCESS = {"GET": ("200",), "POST": ("200", "201"), "PUT": ("200", "201")}
+
+
+class FhirAutoSchema(AutoSchema):
+    def get_tags(self) -> list[str]:
+        return ["fhir"]
+
+    def get_operation_id(self) -> str:
+        # /fhir/R4/Patient/{resource_id} GET -> fhir_Patient_read
+        parts = self.path.strip("/").split("/")[2:]
+        kind = parts[0] if parts else "system"
+        if parts == ["metadata"]:
+            return "fhir_capabilities"
+        if len(parts) > 2:
+            action = "vread"
+        elif len(parts) == 2:
+            action = {"GET": "read", "PUT": "update"}[self.method]
+        else:
+            action = {"GET": "search", "POST": "create" if parts else "transaction"}[self.method]
+        return f"fhir_{kind}_{action}"
+
+    def get_request_serializer(self):
+        if self.method not in ("POST", "PUT"):
+            return None
+        return dict.fromkeys((FHIR_JSON, "application/json"), _RESOURCE)
+
+    def get_response_serializers(self):
+        answers = {int(s): OpenApiResponse(_RESOURCE) for s in _SUCCESS[self.method]}
+        for status, description in ERRORS.items():
+            if self.method == "GET" and status in ("413", "415"):
+                continue
+            answers[int(status)] = OpenApiResponse(_OUTCOME, description=description)
+        return answers
+
+
 class FhirApiView(APIView):
     renderer_classes = [FhirJSONRenderer, JSONRenderer]
     parser_classes = [FhirJSONParser, JSONParser]
+    schema = FhirAutoSchema()
 
     def get_exception_handler(self):
         return fhir_exception_handler

@@ -13,8 +13,9 @@ from hms.interop.fhir.resources import (
 )
 
 urlpatterns = [
-    # POST [base]: clients address the base with and without the final slash.
-    path("", transaction.TransactionApi.as_view(), name="fhir-transaction"),
+    # POST [base]: clients address the base with and without the final slash (the
+    # schema documents it once, without).
+    path("", transaction.TransactionApi.as_view(schema=None), name="fhir-transaction"),
     path("metadata", views.MetadataApi.as_view(), name="fhir-metadata"),
     path(
         "Organization",
