@@ -220,6 +220,15 @@ class Charge(BaseModel):
     )
     item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="charges")
     price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="charges")
+    # Who rendered it and where, taken from its source when captured (the visit's
+    # department and doctor, or those chosen for a manual charge): revenue is reported
+    # by them, and they do not change when the visit's do later.
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    practitioner = models.ForeignKey(
+        "staff.Practitioner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=9, decimal_places=3)
     unit_price = _money()

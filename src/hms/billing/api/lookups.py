@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from hms.billing.models import Charge, PriceList
 from hms.core.errors import InvalidInput, NotFound
+from hms.core.models import Department
 from hms.encounters.models import Encounter
 from hms.patients.lookups import patient_row
 from hms.patients.models import Patient
+from hms.staff.models import Practitioner
 
 
 def facility_of(request):
@@ -39,6 +41,26 @@ def price_list_in(request, code: str | None) -> PriceList | None:
     found = PriceList.objects.filter(facility=facility_of(request), code=code).first()
     if found is None:
         raise InvalidInput("No such price list.", field="price_list")
+    return found
+
+
+def practitioner_in(request, external_id) -> Practitioner | None:
+    if external_id is None:
+        return None
+    found = Practitioner.objects.filter(
+        external_id=external_id, facility=facility_of(request)
+    ).first()
+    if found is None:
+        raise InvalidInput("No such practitioner in this facility.", field="practitioner")
+    return found
+
+
+def department_in(request, code: str | None) -> Department | None:
+    if not code:
+        return None
+    found = Department.objects.filter(facility=facility_of(request), code=code).first()
+    if found is None:
+        raise InvalidInput("No such department in this facility.", field="department")
     return found
 
 

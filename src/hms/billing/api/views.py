@@ -14,9 +14,11 @@ from hms.billing import selectors, services
 from hms.billing.api import serializers as shapes
 from hms.billing.api.lookups import (
     charge_in,
+    department_in,
     encounter_in,
     facility_of,
     patient_in,
+    practitioner_in,
     price_list_in,
 )
 from hms.billing.models import BillableItem, Invoice, PriceList
@@ -163,6 +165,9 @@ class ChargeListCreateApi(PermissionByMethod, APIView):
         price_list = PlainTextField(required=False, **_CODE)
         unit_price = shapes.AmountField(required=False)
         note = PlainTextField(required=False, default="", allow_blank=True, max_length=500)
+        # Who rendered it and where (default: the visit's), for revenue reporting.
+        practitioner = serializers.UUIDField(required=False)
+        department = PlainTextField(required=False, **_CODE)
 
     @extend_schema(parameters=[shapes.PatientFilter], responses=shapes.ChargeSerializer(many=True))
     def get(self, request):
@@ -193,6 +198,8 @@ class ChargeListCreateApi(PermissionByMethod, APIView):
             price_list=price_list_in(request, body.get("price_list")),
             unit_price=body.get("unit_price"),
             note=body["note"],
+            practitioner=practitioner_in(request, body.get("practitioner")),
+            department=department_in(request, body.get("department")),
         )
         return _created(shapes.ChargeSerializer(charge).data)
 

@@ -26,11 +26,12 @@ from hms.billing.services.insurance import COVERAGE_ON_SQL
 from hms.billing.totals import gross_of
 from hms.core.bulk import fetch_prepared, insert_one
 from hms.core.errors import Conflict, InvalidInput
-from hms.core.models import Facility, author
+from hms.core.models import Department, Facility, author
 from hms.core.money import parse_amount
 from hms.core.text import reason_text
 from hms.encounters.models import Encounter
 from hms.patients.models import Patient
+from hms.staff.models import Practitioner
 
 # More of one thing than any ward or pharmacy bills in one line is a typing slip.
 MAX_QUANTITY = Decimal(10_000)
@@ -49,6 +50,8 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
     unit_price: Decimal | None = None,
     note: str = "",
     facility: Facility | None = None,
+    department: Department | None = None,
+    practitioner: Practitioner | None = None,
     skip_permission_checks: bool = False,
 ) -> Charge:
     """Charge `patient` for `quantity` of the item `item_code`, rendered on
@@ -64,6 +67,10 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
     an unknown or inactive item code, no price in force, a quantity not above 0 or
     absurdly large, a merged-away or entered-in-error patient, a patient, encounter or
     price list of another facility (InvalidInput naming the field).
+
+    The charge carries the department and practitioner of its source, for revenue by
+    department and doctor: those given (a manual charge's), else the visit's, else
+    the practitioner's department, else the item's (a walk-in pharmacy sale).
     """
     facility = facility or patient.facility
     if not skip_permission_checks:
@@ -73,6 +80,7 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
     quantity = _quantity(quantity)
     note = reason_text(note, "note", limit=500)
     _check_links(patient, encounter, price_list)
+    _check_rendered_by(facility, department, practitioner)
     day = _service_date(service_date, facility)
     if not isinstance(item_code, str):
         raise InvalidInput(
@@ -104,6 +112,8 @@ def capture_charge(  # noqa: PLR0913 - the one door other modules call, all by k
         encounter=encounter,
         item_id=found.item_id,
         price_list_id=price.list_id,
+        department_id=_department_of(department, encounter, practitioner, found.item_department_id),
+        practitioner=practitioner or (encounter.practitioner if encounter else None),
         description=found.item_name,
         quantity=quantity,
         unit_price=price.amount if unit_price is None else unit_price,
@@ -168,6 +178,32 @@ def _check_links(patient: Patient, encounter: Encounter | None, price_list: Pric
         )
 
 
+def _check_rendered_by(
+    facility: Facility, department: Department | None, practitioner: Practitioner | None
+) -> None:
+    if department is not None and department.facility_id != facility.pk:
+        raise InvalidInput(
+            "That department belongs to another facility.",
+            code=BillingErrorCode.WRONG_FACILITY,
+            field="department",
+        )
+    if practitioner is not None and practitioner.facility_id != facility.pk:
+        raise InvalidInput(
+            "That practitioner works at another facility.",
+            code=BillingErrorCode.WRONG_FACILITY,
+            field="practitioner",
+        )
+
+
+def _department_of(department, encounter, practitioner, item_department_id) -> int | None:
+    if department is not None:
+        return department.pk
+    for source in (encounter, practitioner):
+        if source is not None and source.department_id is not None:
+            return source.department_id
+    return item_department_id
+
+
 def _quantity(value: object) -> Decimal:
     try:
         quantity = parse_amount(value)
@@ -213,6 +249,7 @@ class _Tariff:
     existing_id: int | None
     item_id: int | None
     item_name: str
+    item_department_id: int | None
     price: _Price | None  # the price in force on the list that applies
     lists: dict[str, _Price]  # by role: "given", "plan", "self_pay"
 
@@ -245,7 +282,7 @@ WITH coverage AS ({COVERAGE_ON_SQL}
       AND (l.id = %(given)s OR l.id = (SELECT id FROM plan_list) OR l.kind = 'self_pay')
 )
 SELECT (SELECT id FROM billing_charge WHERE facility_id = %(facility)s AND source = %(source)s),
-       i.id, i.name, lists.role, lists.id, lists.currency, pr.amount, pr.tax_rate
+       i.id, i.name, i.department_id, lists.role, lists.id, lists.currency, pr.amount, pr.tax_rate
 FROM (SELECT 1 AS one) AS one
 LEFT JOIN billing_billableitem i
        ON i.facility_id = %(facility)s AND i.code = %(code)s AND i.is_active
@@ -267,16 +304,16 @@ def _tariff(facility, patient, source, code, price_list, day: dt.date) -> _Tarif
         "day": day,
     }
     rows = fetch_prepared(_TARIFF_SQL, params)
-    existing, item_id, item_name = rows[0][:3]
+    existing, item_id, item_name, item_department_id = rows[0][:4]
     lists: dict[str, _Price] = {}
-    for _, _, _, role, list_id, currency, amount, tax_rate in rows:
+    for *_, role, list_id, currency, amount, tax_rate in rows:
         if role is None or (role in lists and lists[role].amount is not None):
             continue
         lists[role] = _Price(list_id, currency, _decimal(amount), _decimal(tax_rate) or Decimal(0))
     price = next(
         (lists[r] for r in _PREFERENCE if r in lists and lists[r].amount is not None), None
     )
-    return _Tariff(existing, item_id, item_name or "", price, lists)
+    return _Tariff(existing, item_id, item_name or "", item_department_id, price, lists)
 
 
 def _decimal(value) -> Decimal | None:

@@ -51,7 +51,8 @@ def account_context(request: HttpRequest, patient, **forms) -> dict:
         "can_capture": can[Perm.CAPTURE_CHARGE],
         "can_invoice": can[Perm.MANAGE_INVOICES],
         "takes_payment": can[Perm.TAKE_PAYMENT],
-        "charge_form": forms.get("charge_form") or ChargeForm(initial={"key": uuid.uuid4()}),
+        "charge_form": forms.get("charge_form")
+        or ChargeForm(initial={"key": uuid.uuid4()}, facility=request.facility),
         "deposit_form": forms.get("deposit_form") or DepositForm(),
     }
 
@@ -90,7 +91,7 @@ def draft(request: HttpRequest, external_id) -> HttpResponse:
 @permission_required(Perm.CAPTURE_CHARGE)
 def add_charge(request: HttpRequest, external_id) -> HttpResponse:
     patient = patient_or_404(request, external_id)
-    form = ChargeForm(request.POST)
+    form = ChargeForm(request.POST, facility=request.facility)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -101,6 +102,8 @@ def add_charge(request: HttpRequest, external_id) -> HttpResponse:
                 source=f"web:{data['key']}",
                 quantity=data["quantity"],
                 note=data["note"],
+                practitioner=data["practitioner"],
+                department=data["department"],
             )
         except DomainError as exc:
             place_error(form, exc, CHARGE_FIELDS)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from hms.accounts.web.forms import PlainCharField
 from hms.billing.models import PaymentMethod
+from hms.core.models import Department, Facility
+from hms.staff.models import Practitioner
 
 REFERENCE_MAX = 64
 REASON_MAX = 500
@@ -146,8 +149,22 @@ class ChargeForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     note = PlainCharField(label="Note (optional)", max_length=REASON_MAX, required=False)
+    # Who rendered it and where, for revenue by department and doctor.
+    practitioner = forms.ModelChoiceField(
+        label=_("Rendered by (optional)"), queryset=Practitioner.objects.none(), required=False
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department (optional)"), queryset=Department.objects.none(), required=False
+    )
     # Generated with the form: a double submit captures the charge once.
     key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, facility: Facility, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = Practitioner.objects.filter(
+            facility=facility, is_active=True
+        )
+        self.fields["department"].queryset = Department.objects.filter(facility=facility)
 
 
 class OpenShiftForm(forms.Form):

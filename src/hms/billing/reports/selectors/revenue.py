@@ -1,5 +1,6 @@
-"""Revenue billed in a period, per department and per doctor of the visit each charge
-was rendered in, less the credit notes issued in the period."""
+"""Revenue billed in a period, per department and per doctor each charge was rendered
+by (captured with the charge from its source), less the credit notes issued in the
+period."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ _AMOUNTS = [
 DEPARTMENT_COLUMNS = [Column("department", "Department"), *_AMOUNTS]
 DOCTOR_COLUMNS = [Column("doctor", "Doctor"), *_AMOUNTS]
 _BILLED = [Invoice.Status.FINAL, Invoice.Status.PAID]
-_VISIT = "charge__encounter__"
+_CHARGE = "charge__"
 _DOCTOR_NAME = ["title", "given_name", "family_name"]
 
 
@@ -45,10 +46,10 @@ def revenue_by_department(
     *, viewer: Any, facility: Facility, date_from: dt.date, date_to: dt.date
 ) -> Report:
     """The lines of invoices finalised on the facility's days `date_from` to `date_to`
-    (and not voided since), summed per department and per doctor of the charge's
-    visit, less what credit notes issued on those days took off the facility's lines.
-    A charge made outside a visit (a walk-in pharmacy sale) is "No department"; a
-    visit without a doctor is "No doctor"."""
+    (and not voided since), summed per department and per doctor of the charge, less
+    what credit notes issued on those days took off the facility's lines. A charge
+    with neither (an item of no department sold over the counter) is "No department";
+    one no practitioner rendered is "No doctor"."""
     policies.check_view_billing(viewer, facility)
     start, end = day_bounds(facility, date_from, date_to)
     lines = InvoiceLine.objects.filter(
@@ -62,8 +63,8 @@ def revenue_by_department(
         credit_note__issued_at__gte=start,
         credit_note__issued_at__lt=end,
     ).order_by()
-    department = [f"{_VISIT}department__name"]
-    doctor = [f"{_VISIT}practitioner_id", *(f"{_VISIT}practitioner__{f}" for f in _DOCTOR_NAME)]
+    department = [f"{_CHARGE}department__name"]
+    doctor = [f"{_CHARGE}practitioner_id", *(f"{_CHARGE}practitioner__{f}" for f in _DOCTOR_NAME)]
     departments = [
         {"department": key[0] or NO_DEPARTMENT, **sums}
         for key, sums in _summed(lines, credits, department)
