@@ -7,7 +7,10 @@ are worth scoring against a probe."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
+
+from django.db import connection
 
 from hms.core.names import tokens
 from hms.core.rows import Columns, fetch
@@ -94,3 +97,36 @@ def _union(probe: Probe, facility_id: int) -> tuple[str, list]:
         "WHERE p.id = u.id AND p.facility_id = %s AND p.status = %s"
     )
     return sql, [*params, facility_id, Patient.Status.ACTIVE]
+
+
+def serialise(probe: Probe, *, facility_id: int) -> None:
+    """Hold, until the caller's transaction ends, a lock on each of the probe's blocking
+    keys, so two registrations of one person check for each other in turn.
+
+    The exact keys a likely match shares (birth date, phone, each identifier, the folded
+    name) each become a PostgreSQL advisory lock, taken in a fixed order so two
+    registrations never wait on each other in a cycle. Registrations of other people
+    take other locks and go on at once. SQLite needs none: its IMMEDIATE transactions
+    already hold the one write lock from their first statement.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({_lock_id(facility_id, key) for key in _exact_keys(probe)})
+    calls = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", keys)
+
+
+def _exact_keys(probe: Probe) -> list[str]:
+    keys = [f"name|{' '.join(sorted(tokens(probe.given_name + ' ' + probe.family_name)))}"]
+    if probe.birth_date:
+        keys.append(f"birth|{probe.birth_date.isoformat()}")
+    if probe.phone_index:
+        keys.append(f"phone|{probe.phone_index}")
+    keys += [f"identifier|{index}" for index in probe.identifier_indexes]
+    return keys
+
+
+def _lock_id(facility_id: int, key: str) -> int:
+    digest = hashlib.blake2b(f"patients|{facility_id}|{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

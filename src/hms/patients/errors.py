@@ -1,5 +1,7 @@
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 from hms.core.errors import Conflict
 
 
@@ -12,6 +14,7 @@ class PatientErrorCode(StrEnum):
     INVALID_MRN = "INVALID_MRN"
     INVALID_PHOTO = "INVALID_PHOTO"
     POSSIBLE_DUPLICATE = "POSSIBLE_DUPLICATE"
+    IDENTIFIER_TAKEN = "IDENTIFIER_TAKEN"
     NOT_ACTIVE = "NOT_ACTIVE"
     MERGE_CONFLICT = "MERGE_CONFLICT"
     CANNOT_MERGE = "CANNOT_MERGE"
@@ -31,3 +34,17 @@ class PossibleDuplicates(Conflict):
             field="duplicate_override_reason",
         )
         self.matches = matches
+
+
+class IdentifierTaken(Conflict):
+    """An identifier that names one person is already on another current record."""
+
+    code = PatientErrorCode.IDENTIFIER_TAKEN
+
+    def __init__(self, label: str, holder):
+        super().__init__(
+            _("This %(identifier)s is already on the record with MRN %(mrn)s.")
+            % {"identifier": label, "mrn": holder.mrn},
+            field="identifiers",
+        )
+        self.holder = holder

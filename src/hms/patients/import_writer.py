@@ -2,7 +2,7 @@
 
 Each batch is one transaction: a block of MRNs from the facility's sequence, then the
 patients, identifiers, contacts, name search keys, timeline entries and duplicate pairs,
-then one audit row. On PostgreSQL, outside a caller's transaction, a thread with its
+then one audit row naming them all. On PostgreSQL, outside a caller's transaction, a thread with its
 own connection writes while the next batch is read, checked and encrypted: the
 database's work and Python's overlap instead of taking turns.
 """
@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import queue
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,9 @@ from hms.core.sequences import next_numbers
 from hms.patients import mrn
 from hms.patients.import_duplicates import Pair
 from hms.patients.models import DuplicateCandidate, Patient
-from hms.patients.writing import ReadyRow, insert, insert_registered
+from hms.patients.writing import PATIENT_COLUMNS, ReadyRow, insert, insert_registered
+
+_EXTERNAL_ID = PATIENT_COLUMNS.index("external_id")
 
 
 @dataclass
@@ -64,12 +67,15 @@ def write_batch(batch: Batch, *, facility, actor, user_id) -> None:
             DuplicateCandidate.objects.bulk_create(
                 [pair.as_candidate(pk_of_row) for pair in batch.pairs], ignore_conflicts=True
             )
+        # One event naming every patient the batch created, so the auditor finds each
+        # record's import by the patient.
         record_event(
             action=Action.CREATE,
             actor=actor,
             username="" if user_id else "import",
             object_type=Patient._meta.label,
             object_id=f"{mrns[0]}..{mrns[-1]}",
+            patient_ids=[str(uuid.UUID(str(r.patient[_EXTERNAL_ID]))) for r in batch.rows],
             reason=batch.reason,
         )
 

@@ -41,7 +41,12 @@ from hms.core.models import Facility
 from hms.patients import import_duplicates, search
 from hms.patients.import_writer import Batch, Writer
 from hms.patients.inputs import IdentifierInput, PatientInput, identifier_key, validate
-from hms.patients.models import Patient, PatientIdentifier, PatientNameKey
+from hms.patients.models import (
+    UNIQUE_IDENTIFIER_SYSTEMS,
+    Patient,
+    PatientIdentifier,
+    PatientNameKey,
+)
 from hms.patients.services import _apply
 from hms.patients.writing import (
     CONTACTS,
@@ -136,6 +141,8 @@ class _Run:
         # number in the writer's order, their source ids, and their rows as duplicate
         # candidates.
         self.in_flight: deque[tuple[int, set[str], list[import_duplicates.Candidate]]] = deque()
+        # Each identifier that names one person, read so far: the source id it is on.
+        self.unique_seen: dict[tuple[str, str, str], str] = {}
 
     def problem(self, item: Problem, *, count: bool = True) -> None:
         if count and item.severity == ERROR:
@@ -187,7 +194,7 @@ class _Run:
                 index = crypto.blind_index(
                     identifier_key(item.system, item.value), kind="identifier"
                 )
-            columns = (item.system, item.value, index, item.assigner)
+            columns = (item.system, item.value, index, item.assigner, self.facility.pk, True)
             identifiers.append(
                 IDENTIFIERS.convert((None, *stamp(self.user_id, self.now), *columns))
             )
@@ -244,7 +251,31 @@ class _Run:
             result = self.check(row)
             if result is not None:
                 good.append((row.number, row.external_id, result))
-        return rows[0].number, rows[-1].number, good
+        return rows[0].number, rows[-1].number, self.free_identifiers(good)
+
+    def free_identifiers(self, good: list) -> list:
+        """The rows whose identifiers that name one person no other record holds (in
+        the database or earlier in this source); the others are reported as bad rows.
+        A record already imported from the same source id is the row itself."""
+        keys = {number: _unique_keys(result[0]) for number, _, result in good}
+        held = _holders({key for row_keys in keys.values() for key in row_keys}, self.facility)
+        kept = []
+        for number, external, result in good:
+            taken = next(
+                (
+                    key
+                    for key in keys[number]
+                    if held.get(key, external) != external
+                    or self.unique_seen.setdefault(key, external) != external
+                ),
+                None,
+            )
+            if taken is None:
+                kept.append((number, external, result))
+            else:
+                label = PatientIdentifier.System(taken[0]).label
+                self.problem(Problem(number, "identifiers", f"Another record holds this {label}."))
+        return kept
 
     def write(self, checked: Checked, source: str, writer: Writer | None) -> None:
         """Import a checked batch: skip what is already imported, find duplicates,
@@ -287,6 +318,38 @@ class _Run:
                 replace(p, key=("patient", pk)) for p, pk in zip(probes, batch.ids, strict=True)
             ]
             self.in_flight.append((number, external_ids, pending))
+
+
+def _unique_keys(data: PatientInput) -> list[tuple[str, str, str]]:
+    return [
+        (
+            i.system,
+            i.assigner,
+            crypto.blind_index(identifier_key(i.system, i.value), kind="identifier"),
+        )
+        for i in data.identifiers
+        if i.system in UNIQUE_IDENTIFIER_SYSTEMS
+    ]
+
+
+def _holders(keys: set[tuple[str, str, str]], facility: Facility) -> dict[tuple, str]:
+    """Which source id each of `keys` is held under by a current record of `facility`
+    ("" for a record not imported)."""
+    if not keys:
+        return {}
+    found = PatientIdentifier.objects.filter(
+        facility=facility,
+        is_current=True,
+        system__in=UNIQUE_IDENTIFIER_SYSTEMS,
+        value_index__in={index for _, _, index in keys},
+    ).values_list("system", "assigner", "value_index", "patient_id")
+    holders = {(s, a, i): p for s, a, i, p in found if (s, a, i) in keys}
+    sources = dict(
+        PatientIdentifier.objects.filter(
+            patient_id__in=holders.values(), system=EXTERNAL
+        ).values_list("patient_id", "value")
+    )
+    return {key: sources.get(patient_id, "") for key, patient_id in holders.items()}
 
 
 def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field, fields, replace
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hms.core.errors import InvalidInput
 from hms.core.phones import normalise_phone
 from hms.core.text import clean_text
 from hms.patients.errors import PatientErrorCode as Code
-from hms.patients.models import Patient, PatientIdentifier
+from hms.patients.models import UNIQUE_IDENTIFIER_SYSTEMS, Patient, PatientIdentifier
 
 EARLIEST_BIRTH = dt.date(1880, 1, 1)
 NAME_MAX = 100
@@ -147,10 +149,44 @@ def validate(
             for key, value in data.address.items()
             if key in {"line", "city", "district", "state", "postal_code", "country"} and value
         } or None
-    cleaned["identifiers"] = tuple(_identifier(i) for i in data.identifiers)
+    cleaned["identifiers"] = _identifiers(data.identifiers)
     cleaned["contacts"] = tuple(_contact(c, region) for c in data.contacts)
     birth_date, estimated = _birth_date(data, today)
+    _check_death(data.deceased_at, birth_date, estimated)
     return replace(data, **cleaned), birth_date, estimated
+
+
+def _check_death(deceased_at, birth_date: dt.date | None, estimated: bool) -> None:
+    if deceased_at is None or birth_date is None:
+        return
+    if not isinstance(deceased_at, dt.datetime):
+        raise InvalidInput(_("Not a date and time."), field="deceased_at", code=Code.INVALID_FIELD)
+    # An estimated birth date is only sure of its year.
+    earliest = birth_date.replace(month=1, day=1) if estimated else birth_date
+    died = timezone.localtime(deceased_at).date() if timezone.is_aware(deceased_at) else None
+    if (died or deceased_at.date()) < earliest:
+        raise InvalidInput(
+            _("The date of death is before the birth date."),
+            field="deceased_at",
+            code=Code.INVALID_BIRTH_DATE,
+        )
+
+
+def _identifiers(items) -> tuple[IdentifierInput, ...]:
+    cleaned = tuple(_identifier(i) for i in items)
+    seen = set()
+    for item in cleaned:
+        if item.system not in UNIQUE_IDENTIFIER_SYSTEMS:
+            continue
+        key = (identifier_key(item.system, item.value), item.assigner)
+        if key in seen:
+            raise InvalidInput(
+                _("The same identifier is listed twice."),
+                field="identifiers",
+                code=Code.INVALID_FIELD,
+            )
+        seen.add(key)
+    return cleaned
 
 
 def _identifier(item: IdentifierInput) -> IdentifierInput:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from hms.accounts.permissions import Perm
@@ -22,6 +23,7 @@ from hms.core.models import Facility, author
 from hms.patients import matching
 from hms.patients.errors import PatientErrorCode as Code
 from hms.patients.models import (
+    UNIQUE_IDENTIFIER_SYSTEMS,
     DuplicateCandidate,
     Patient,
     PatientIdentifier,
@@ -254,6 +256,8 @@ def _merge(actor: Any, user: Any, survivor: Patient, merged: Patient, reason: st
             moved[reference_label(fk)] = [_json_pk(pk) for pk in pks]
     merged.status, merged.merged_into, merged.updated_by = Patient.Status.MERGED, survivor, user
     merged.save(update_fields=["status", "merged_into", "updated_by", "updated_at"])
+    # The survivor names the person now: its identifiers are the ones in force.
+    PatientIdentifier.objects.filter(patient=merged).update(is_current=False)
     merge = PatientMerge.objects.create(
         survivor=survivor, merged=merged, reason=reason, moved=moved, created_by=user
     )
@@ -324,6 +328,7 @@ def unmerge_patients(*, actor: Any, merge: PatientMerge, reason: str) -> Patient
                 )
         merged.status, merged.merged_into, merged.updated_by = Patient.Status.ACTIVE, None, user
         merged.save(update_fields=["status", "merged_into", "updated_by", "updated_at"])
+        _restore_identifiers(merged)
         merge.undone_at, merge.undone_by = timezone.now(), user
         merge.save(update_fields=["undone_at", "undone_by"])
         low, high = sorted((survivor.pk, merged.pk))
@@ -369,3 +374,18 @@ def _check_undoable(merge: PatientMerge, survivor: Patient, merged: Patient) -> 
             f"MRN {merged.mrn} is no longer merged into MRN {survivor.mrn}.",
             code=Code.CANNOT_UNMERGE,
         )
+
+
+def _restore_identifiers(patient: Patient) -> None:
+    """Put a separated record's identifiers back in force, except those another current
+    record holds (the survivor, most often): one of the two is wrong, and the records
+    officer corrects it on the record that should not have it."""
+    held = PatientIdentifier.objects.filter(
+        facility_id=OuterRef("facility_id"),
+        system=OuterRef("system"),
+        assigner=OuterRef("assigner"),
+        value_index=OuterRef("value_index"),
+        is_current=True,
+        system__in=UNIQUE_IDENTIFIER_SYSTEMS,
+    )
+    PatientIdentifier.objects.filter(patient=patient).exclude(Exists(held)).update(is_current=True)

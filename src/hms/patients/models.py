@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from hms.core import context
 from hms.core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from hms.core.models import BaseModel
 
@@ -92,6 +93,15 @@ class Patient(BaseModel):
     def __str__(self) -> str:
         return self.mrn
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        patient = super().from_db(db, field_names, values)
+        # A request that reads a patient's row shows that patient: noted here, where
+        # every door's reads pass (querysets, related rows, plain-SQL reads through
+        # hms.core.rows), the request writes one audit event naming them all.
+        context.note_patients_shown([patient.external_id])
+        return patient
+
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.given_name, self.middle_name, self.family_name) if p)
@@ -99,6 +109,18 @@ class Patient(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+# Identifier systems that name one person: one current record of a facility holds each
+# value (per issuing authority). Insurance member numbers are not among them: a policy's
+# dependants share one.
+UNIQUE_IDENTIFIER_SYSTEMS = (
+    "national_id",
+    "passport",
+    "other_mrn",
+    "driver_license",
+    "birth_certificate",
+)
 
 
 class PatientIdentifier(BaseModel):
@@ -115,15 +137,27 @@ class PatientIdentifier(BaseModel):
         EXTERNAL = "external", "External system"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identifiers")
+    # The patient's facility, copied so the database can hold identifiers unique in it.
+    facility = models.ForeignKey("core.Facility", on_delete=models.PROTECT, related_name="+")
     system = models.CharField(max_length=200)
     value = EncryptedTextField()
     value_index = models.CharField(max_length=40)
     assigner = models.CharField(max_length=200, blank=True)
+    # False while the patient's record is merged into another or entered in error: the
+    # value then names the surviving (or correct) record, which holds it too.
+    is_current = models.BooleanField(default=True)
 
     class Meta:
         # The blind index leads: the duplicate check and FHIR's identifier search look a
         # value up without its system.
         indexes = [models.Index(fields=["value_index", "system"], name="identifier_value")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "system", "assigner", "value_index"],
+                condition=Q(is_current=True, system__in=UNIQUE_IDENTIFIER_SYSTEMS),
+                name="identifier_unique_in_facility",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.system

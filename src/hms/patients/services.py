@@ -8,22 +8,24 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
-from hms.audit.services import Action, record_event, record_events
+from hms.audit.services import Action, record_event, record_patients_shown
 from hms.core import crypto
 from hms.core.bulk import Table, insert_returning_id, pipelined, reserve_ids
 from hms.core.errors import InvalidInput
 from hms.core.models import Facility, author, keep_related, mark_saved
 from hms.core.sequences import next_number
 from hms.core.text import reason_text
-from hms.patients import matching, mrn, search, writing
+from hms.patients import blocking, matching, mrn, search, writing
+from hms.patients.errors import IdentifierTaken, PossibleDuplicates
 from hms.patients.errors import PatientErrorCode as Code
-from hms.patients.errors import PossibleDuplicates
 from hms.patients.inputs import PatientInput, identifier_key, validate
 from hms.patients.models import (
+    UNIQUE_IDENTIFIER_SYSTEMS,
     DuplicateCandidate,
     Patient,
     PatientContact,
@@ -101,8 +103,10 @@ def reindex_name(patient: Patient) -> None:
 
 
 def _replace_identifiers(patient: Patient, data: PatientInput, actor) -> list[PatientIdentifier]:
+    identifiers = _identifiers(patient, data, actor)
+    check_identifiers_free(identifiers)
     patient.identifiers.all().delete()
-    return PatientIdentifier.objects.bulk_create(_identifiers(patient, data, actor))
+    return PatientIdentifier.objects.bulk_create(identifiers)
 
 
 def _replace_contacts(patient: Patient, data: PatientInput, actor) -> list[PatientContact]:
@@ -114,6 +118,7 @@ def _identifiers(patient: Patient, data: PatientInput, actor) -> list[PatientIde
     return [
         PatientIdentifier(
             patient=patient,
+            facility_id=patient.facility_id,
             system=i.system,
             value=i.value,
             assigner=i.assigner,
@@ -154,7 +159,11 @@ def register_patient(
 
     Requires REGISTER_PATIENT. Raises InvalidInput naming the field, or PossibleDuplicates
     (409, with the ranked matches) unless `duplicate_override_reason` says why this is a
-    different person; then the pairs go on the duplicates worklist. The MRN comes from
+    different person; then the pairs go on the duplicates worklist. Raises IdentifierTaken
+    (409) when another current record holds an identifier that names one person. The
+    check and the insert run under locks on the probe's blocking keys
+    (`blocking.serialise`), so of two clerks registering one person at the same moment
+    the second is shown the first one's record. The MRN comes from
     the facility's sequence row, locked until commit, so two clerks never get one number.
     Audits CREATE and adds "registered" to the timeline. The record comes back holding
     its identifiers and contacts as written, as if prefetched.
@@ -165,13 +174,7 @@ def register_patient(
         data, region=facility.country, today=timezone.localdate()
     )
     override = _reason(duplicate_override_reason, "duplicate_override_reason")
-    matches: list[matching.Match] = []
-    if check_duplicates:
-        matches = matching.find_likely_duplicates(
-            _probe(data, birth_date, phone_index(data.phone)), facility_id=facility.pk
-        )
-        if matches and not override:
-            raise PossibleDuplicates(matches)
+    probe = _probe(data, birth_date, phone_index(data.phone))
     user = author(actor)
     now = timezone.now()
     patient = Patient(
@@ -183,26 +186,22 @@ def register_patient(
     # Encrypted and converted before the transaction: clerks registering at once wait
     # on the MRN sequence lock for as long as it lasts.
     row = writing.ready(patient, identifiers, contacts)
-    with transaction.atomic():
-        patient.pk = reserve_ids(Patient, 1)[0]
-        patient.mrn = mrn.format_mrn(facility.mrn_prefix, next_number(f"mrn:{facility.code}"))
-        summary = f"Registered with MRN {patient.mrn}"
-        if override:
-            summary += f"; possible duplicate overridden: {override}"
-        with pipelined():
-            writing.insert([(patient.pk, patient.mrn, row)])
-            writing.insert_registered(
-                [(patient.pk, summary, "{}")], at=now, user_id=user.pk if user else None
-            )
-        for match in matches:
-            _flag_pair(patient, match)
-        record_event(
-            action=Action.CREATE,
-            actor=actor,
-            obj=patient,
-            patient_id=str(patient.external_id),
-            reason=override[:300],
-        )
+    try:
+        with transaction.atomic():
+            # Checked under the probe's locks: a clerk registering the same person at
+            # this moment waits here, then finds this record.
+            blocking.serialise(probe, facility_id=facility.pk)
+            matches = []
+            if check_duplicates:
+                matches = matching.find_likely_duplicates(probe, facility_id=facility.pk)
+                if matches and not override:
+                    raise PossibleDuplicates(matches)
+            check_identifiers_free(identifiers)
+            _insert_registered(actor, user, patient, row, matches, override, now)
+    except IntegrityError:
+        # An identifier written meanwhile by a door that takes no probe lock (an edit).
+        check_identifiers_free(identifiers)
+        raise
     for child in (*identifiers, *contacts):
         child.patient_id = patient.pk
     mark_saved(patient, *identifiers, *contacts)
@@ -211,12 +210,58 @@ def register_patient(
     return patient
 
 
+def _insert_registered(actor, user, patient, row, matches, override: str, now) -> None:
+    """Number and write a checked registration; holds the MRN sequence lock from here
+    to commit."""
+    facility = patient.facility
+    patient.pk = reserve_ids(Patient, 1)[0]
+    patient.mrn = mrn.format_mrn(facility.mrn_prefix, next_number(f"mrn:{facility.code}"))
+    summary = f"Registered with MRN {patient.mrn}"
+    if override:
+        summary += f"; possible duplicate overridden: {override}"
+    with pipelined():
+        writing.insert([(patient.pk, patient.mrn, row)])
+        writing.insert_registered(
+            [(patient.pk, summary, "{}")], at=now, user_id=user.pk if user else None
+        )
+    for match in matches:
+        _flag_pair(patient, match)
+    record_event(
+        action=Action.CREATE,
+        actor=actor,
+        obj=patient,
+        patient_id=str(patient.external_id),
+        reason=override[:300],
+    )
+
+
+def check_identifiers_free(identifiers: list[PatientIdentifier]) -> None:
+    """Raise IdentifierTaken when another current record of the facility holds one of
+    `identifiers` that names one person (the database refuses it too)."""
+    unique = [i for i in identifiers if i.system in UNIQUE_IDENTIFIER_SYSTEMS]
+    if not unique:
+        return
+    wanted = Q()
+    for i in unique:
+        wanted |= Q(system=i.system, assigner=i.assigner, value_index=i.value_index)
+    held = (
+        PatientIdentifier.objects.filter(wanted, facility_id=unique[0].facility_id, is_current=True)
+        .exclude(patient_id=unique[0].patient_id)
+        .select_related("patient")
+        .first()
+    )
+    if held is not None:
+        label = PatientIdentifier.System(held.system).label
+        raise IdentifierTaken(label, held.patient)
+
+
 def update_patient(
     *, actor: Any, patient: Patient, data: PatientInput, reason: str = ""
 ) -> Patient:
     """Replace a patient's details (demographics, contacts, identifiers).
 
     Requires EDIT_PATIENT in the patient's facility; only active records can change.
+    Raises IdentifierTaken when another current record holds one of the new identifiers.
     Lists the changed fields (not their values) on the timeline and in the audit trail.
     The record comes back holding its new identifiers and contacts, as if prefetched.
     """
@@ -229,6 +274,15 @@ def update_patient(
         data, region=patient.facility.country, today=timezone.localdate()
     )
     reason = _reason(reason, "reason")
+    try:
+        return _update(actor, patient, data, birth_date, estimated, reason)
+    except IntegrityError:
+        # An identifier another record took since the check.
+        check_identifiers_free(_identifiers(patient, data, None))
+        raise
+
+
+def _update(actor, patient, data, birth_date, estimated, reason: str) -> Patient:
     user = author(actor)
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -400,26 +454,11 @@ def log_contact(
 
 
 def record_patient_read(*, actor: Any, patient: Patient, what: str = "record") -> None:
-    """Audit a read of a patient's record (every door calls this when it shows one)."""
-    record_event(
-        action=Action.READ,
-        actor=actor,
-        obj=patient,
-        patient_id=str(patient.external_id),
-        reason=what,
-    )
+    """Audit a read of a patient's record, saying what showed it ("patient page")."""
+    record_patients_shown(actor=actor, patient_ids=[patient.external_id], what=what)
 
 
 def record_patient_reads(*, actor: Any, patients: list[Patient], what: str) -> None:
-    """Audit one read per patient shown (a search page, a list of likely duplicates).
-
-    One lock of the audit chain and one insert for the whole page, so search-as-you-type
-    stays fast.
-    """
-    record_events(
-        action=Action.READ,
-        actor=actor,
-        objs=patients,
-        patient_ids=[str(p.external_id) for p in patients],
-        reason=what,
-    )
+    """Audit the patients a page shows (a search page, a list of likely duplicates): one
+    event for the whole page, written when the request has answered."""
+    record_patients_shown(actor=actor, patient_ids=[p.external_id for p in patients], what=what)

@@ -34,7 +34,17 @@ PATIENT_COLUMNS = [
 PATIENTS = Table(Patient, PATIENT_COLUMNS)
 _STAMPED = ["external_id", "created_at", "updated_at", "created_by_id", "updated_by_id"]
 IDENTIFIERS = Table(
-    PatientIdentifier, ["patient_id", *_STAMPED, "system", "value", "value_index", "assigner"]
+    PatientIdentifier,
+    [
+        "patient_id",
+        *_STAMPED,
+        "system",
+        "value",
+        "value_index",
+        "assigner",
+        "facility_id",
+        "is_current",
+    ],
 )
 CONTACTS = Table(
     PatientContact, ["patient_id", *_STAMPED, "name", "relationship", "phone", "is_emergency"]

@@ -9,6 +9,7 @@ from hms.audit.models import AuditEvent
 from hms.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from hms.patients import merging, selectors
 from hms.patients.errors import PatientErrorCode as Code
+from hms.patients.inputs import IdentifierInput
 from hms.patients.models import (
     DuplicateCandidate,
     Patient,
@@ -34,7 +35,11 @@ def officer(make_user):
 @pytest.fixture
 def pair(facility):
     survivor = register(facility, given_name="Grace", national_id="20304050")
-    merged = register(facility, given_name="Grace", national_id="20304050")
+    merged = register(
+        facility,
+        given_name="Grace",
+        identifiers=(IdentifierInput(system="passport", value="A2030405"),),
+    )
     return survivor, merged
 
 
