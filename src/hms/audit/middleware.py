@@ -20,12 +20,17 @@ _ACTION_BY_METHOD = {
     "DELETE": Action.DELETE,
 }
 
+# Answers that show no patient data whatever the view read before refusing; a redirect
+# (3xx) shows none either. Bad input (400, 409, 422) re-shows the form or the matches.
+_SHOWS_NOTHING = {401, 403, 404, 405, 429}
+
 
 class AuditMiddleware:
-    """Writes at most one audit row per request, after the answer is built:
+    """Writes, after the answer is built, the rows nothing else wrote for the request:
 
-    - a success that showed patients (noted while answering by the patient model as its
-      rows load and by `record_patients_shown`): one read event naming all of them;
+    - an answer that showed patients (noted while answering by the patient model as its
+      rows load and by `record_patients_shown`): one read event naming all of them,
+      for a success and for bad input (the form or the likely duplicates shown again);
     - a 404 from an address that names an object (an id of another facility's patient,
       or of nothing): the attempt, with what was asked for;
     - any other 4xx (bad input, 401, 403, 413, CSRF) the view or service that refused
@@ -45,16 +50,14 @@ class AuditMiddleware:
         with context.collecting_patients_shown() as shown:
             response = self.get_response(request)
         status = response.status_code
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            user = (
-                session_user if session_user is not None and session_user.is_authenticated else None
-            )
-        if 200 <= status < 300:
+        user = _signed_in(getattr(request, "user", None)) or _signed_in(session_user)
+        audited_by_view = context.was_audited()
+        if 200 <= status < 300 or (400 <= status < 500 and status not in _SHOWS_NOTHING):
             _record_shown(request, user, shown)
-        elif status == 404:
-            _record_not_found(request, user)
-        elif 400 <= status < 500 and status != 405 and not context.was_audited():
+        if status == 404:
+            if not audited_by_view:
+                _record_not_found(request, user)
+        elif 400 <= status < 500 and status != 405 and not audited_by_view:
             record_event(
                 action=_ACTION_BY_METHOD.get(request.method or "", Action.READ),
                 actor=user,
@@ -82,6 +85,7 @@ def _record_shown(request: HttpRequest, user, shown: context.PatientsShown) -> N
         action=Action.READ,
         actor=user,
         object_type=_address(request),
+        object_id=_asked_for(match),
         patient_ids=patient_ids,
         reason=(", ".join(shown.what) or (match.view_name if match else ""))[:500],
     )
@@ -94,7 +98,6 @@ def _record_not_found(request: HttpRequest, user) -> None:
         or match is None
         or not match.captured_kwargs
         or getattr(match.func, "address_unknown", False)
-        or context.was_audited()
     ):
         return
     asked = ", ".join(f"{name}={value}" for name, value in match.captured_kwargs.items())
@@ -102,10 +105,17 @@ def _record_not_found(request: HttpRequest, user) -> None:
         action=_ACTION_BY_METHOD.get(request.method or "", Action.READ),
         actor=user,
         object_type=_address(request),
-        object_id=str(next(iter(match.captured_kwargs.values()))),
+        object_id=_asked_for(match),
         outcome=Outcome.NOT_FOUND,
         reason=f"HTTP 404: {match.view_name} {asked}"[:500],
     )
+
+
+def _asked_for(match) -> str:
+    """The object the address names (its first path parameter: a patient, an invoice)."""
+    if match is None or not match.captured_kwargs:
+        return ""
+    return str(next(iter(match.captured_kwargs.values())))
 
 
 def _detail(response: HttpResponse) -> str:

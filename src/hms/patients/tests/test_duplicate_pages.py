@@ -60,10 +60,8 @@ def test_worklist_lists_pairs_side_by_side_with_score_and_reasons(officer, pair)
     assert "family name spelt alike" in text
     compare = f"{COMPARE}?first={first.external_id}&amp;second={second.external_id}"
     assert compare in response.content.decode()
-    reads = AuditEvent.objects.filter(action="read", reason="duplicates worklist")
-    assert sorted(reads.values_list("patient_id", flat=True)) == sorted(
-        [str(first.external_id), str(second.external_id)]
-    )
+    read = AuditEvent.objects.get(action="read", reason="duplicates worklist")
+    assert sorted(read.patients_named) == sorted([str(first.external_id), str(second.external_id)])
 
 
 @pytest.mark.django_db

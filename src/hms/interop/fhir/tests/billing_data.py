@@ -14,6 +14,7 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from hms.audit.models import AuditEvent
+from hms.audit.selectors import search_events
 from hms.billing.models import Claim, Coverage, Invoice, Payer, Remittance
 from hms.billing.services import claims as claim_services
 from hms.billing.services import insurance, remittances
@@ -119,6 +120,5 @@ def ids(bundle: dict) -> list[str]:
 
 def reads_of(patient, reason: str) -> int:
     """How many audited reads of `patient` gave `reason`."""
-    return AuditEvent.objects.filter(
-        action=AuditEvent.Action.READ, patient_id=str(patient.external_id), reason=reason
-    ).count()
+    reads = search_events(action=AuditEvent.Action.READ, patient_id=str(patient.external_id))
+    return reads.filter(reason=reason).count()

@@ -39,7 +39,7 @@ def test_a_read_through_each_door_is_audited(api_client_for, register, door):
     assert read.actor_id == nurse.user.pk
     assert read.channel == "api"
     assert read.outcome == AuditEvent.Outcome.SUCCESS
-    assert read.object_id == str(patient.external_id)
+    assert read.patients_named == [str(patient.external_id)]
 
 
 @pytest.mark.parametrize("door", DOORS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hms.audit.models import AuditEvent
+from hms.audit.selectors import search_events
 from hms.patients.models import Patient, PatientContact, PatientIdentifier, TimelineEntry
 
 
@@ -40,6 +41,4 @@ def registry_counts() -> dict[str, int]:
 
 
 def reads_of(patient) -> int:
-    return AuditEvent.objects.filter(
-        action=AuditEvent.Action.READ, patient_id=str(patient.external_id)
-    ).count()
+    return search_events(action=AuditEvent.Action.READ, patient_id=str(patient.external_id)).count()
