@@ -34,8 +34,9 @@ def test_admin_enrols_an_authenticator_then_signs_in_with_a_recovery_code(
     actions.fill(page.get_by_label("Code"), totp_now(secret))
     actions.click(page.get_by_role("button", name="Confirm"))
 
-    # and is shown ten recovery codes once, then continues to the home page
-    expect(page).to_have_url(site("/accounts/2fa/recovery-codes/"))
+    # and is shown ten recovery codes once, in the answer to that confirmation (they are
+    # never stored, not even in her session), then continues to the home page
+    expect(page).to_have_url(site("/accounts/2fa/setup/"))
     codes = page.get_by_test_id("recovery-codes").locator("code").all_inner_texts()
     assert len(codes) == 10
     assert all(re.fullmatch(r"[0-9a-f]{6}-[0-9a-f]{6}", code) for code in codes)

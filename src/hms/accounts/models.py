@@ -3,10 +3,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from hms.accounts.permissions import ROLE_CHOICES
 from hms.core.models import BaseModel, Facility
@@ -95,3 +98,50 @@ class ApiToken(BaseModel):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's one-time recovery codes, for when their authenticator is lost.
+
+    Only each code's password hash is stored (django-otp's static tokens keep them in
+    plain text). A failed code backs off further attempts as for the authenticator.
+    """
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token) -> bool:
+        token = str(token).strip().lower()
+        # An authenticator's digits are not meant for this device: testing them against
+        # every hash would only slow sign-in, and throttling would punish a typo there.
+        if not token or (token.isdigit() and len(token) <= 8):
+            return False
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        for code in self.codes.all():
+            if check_password(token, code.digest):
+                # A conditional delete: two sign-ins racing with one code, one wins.
+                spent, _ = RecoveryCode.objects.filter(pk=code.pk).delete()
+                if spent:
+                    self.throttle_reset(commit=False)
+                    self.set_last_used_timestamp(commit=False)
+                    self.save()
+                    return True
+                break
+        self.throttle_increment()
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, as a password hash."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=256)
+
+    def __str__(self) -> str:
+        return f"recovery code #{self.pk}"
+
+    @classmethod
+    def hashed(cls, device: RecoveryCodeDevice, code: str) -> RecoveryCode:
+        return cls(device=device, digest=make_password(code.strip().lower()))

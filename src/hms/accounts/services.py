@@ -13,12 +13,19 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hms.accounts import policies
 from hms.accounts.errors import AccountErrorCode as Code
-from hms.accounts.models import ApiToken, Role, RoleAssignment, User, token_digest
+from hms.accounts.models import (
+    ApiToken,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    Role,
+    RoleAssignment,
+    User,
+    token_digest,
+)
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import InvalidInput, NotFound, NotPermitted
@@ -304,6 +311,7 @@ def confirm_totp_enrolment(*, user: User, device: TOTPDevice, code: str) -> list
 
 
 def regenerate_recovery_codes(*, user: User) -> list[str]:
+    """Replace the user's recovery codes with a new set, returned to be shown once."""
     with transaction.atomic():
         codes = _new_recovery_codes(user)
         record_event(action=Action.UPDATE, actor=user, obj=user, reason="recovery codes replaced")
@@ -315,7 +323,7 @@ def reset_two_factor(*, actor: Any, user: User, facility: Facility) -> None:
     _check_manages(actor, user, facility)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        RecoveryCodeDevice.objects.filter(user=user).delete()
         record_event(action=Action.UPDATE, actor=actor, obj=user, reason="two-factor reset")
 
 
@@ -327,8 +335,10 @@ def unlock_user(*, actor: Any, user: User, facility: Facility) -> None:
 
 
 def _new_recovery_codes(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    """Replace the user's recovery codes; the codes are returned to be shown once and
+    only their hashes are kept."""
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    device = RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    RecoveryCode.objects.bulk_create(RecoveryCode.hashed(device, c) for c in codes)
     return codes

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hms.accounts import policies, services
 from hms.accounts.errors import AccountErrorCode
-from hms.accounts.models import ApiToken, User
+from hms.accounts.models import ApiToken, RecoveryCodeDevice, User
 from hms.accounts.tests.helpers import PASSWORD, audit_mark, audit_since, counts, issue_token
 from hms.core.errors import InvalidInput, NotFound, NotPermitted
 
@@ -366,7 +365,7 @@ def test_reset_two_factor_removes_every_second_factor(make_user, make_enrolled, 
 
     # then
     assert TOTPDevice.objects.filter(user=user).exists() is False
-    assert StaticDevice.objects.filter(user=user).exists() is False
+    assert RecoveryCodeDevice.objects.filter(user=user).exists() is False
     assert audit_since(mark) == [("update", "success", admin.username, "two-factor reset")]
 
 
@@ -394,7 +393,7 @@ def test_receptionist_may_not_reset_two_factor(make_user, make_enrolled, facilit
 
     # then
     assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
-    assert StaticDevice.objects.filter(user=user).count() == 1
+    assert RecoveryCodeDevice.objects.filter(user=user).count() == 1
     assert audit_since(mark) == []
 
 

@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from hms.accounts import policies, services
-from hms.accounts.models import ApiToken
+from hms.accounts.models import ApiToken, RecoveryCodeDevice
 from hms.accounts.permissions import Perm
 from hms.accounts.session import FACILITY_SESSION_KEY
 from hms.accounts.web.decorators import permission_required
@@ -148,7 +148,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"])
         if device is not None:
-            how = "recovery code" if device.__class__.__name__ == "StaticDevice" else "TOTP"
+            how = "recovery code" if isinstance(device, RecoveryCodeDevice) else "TOTP"
             return _finish_second_factor(request, device, how)
         form.add_error("code", "That code is not right, or it was already used.")
         reason = "wrong or reused second-factor code"
@@ -183,7 +183,6 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc)
             status = 400
         else:
-            request.session["hms_recovery_codes"] = codes
             otp_login(request, device)
             request.session.cycle_key()
             record_event(
@@ -191,7 +190,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 reason="password + TOTP (enrolment)",
             )
-            return redirect("accounts:recovery-codes")
+            return _show_recovery_codes(request, codes)
     elif request.method == "POST":
         status = 400
     qr = segno.make(device.config_url, error="m")
@@ -215,13 +214,15 @@ def _base32(device) -> str:
 @never_cache
 @login_required
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    """Shows freshly made recovery codes once; POST makes a new set."""
+    """How to get new recovery codes; POST makes a new set and shows it."""
     if request.method == "POST" and request.user.is_verified():
-        request.session["hms_recovery_codes"] = services.regenerate_recovery_codes(
-            user=request.user
-        )
-        return redirect("accounts:recovery-codes")
-    codes = request.session.pop("hms_recovery_codes", None)
+        return _show_recovery_codes(request, services.regenerate_recovery_codes(user=request.user))
+    return render(request, "accounts/recovery_codes.html", {"codes": None})
+
+
+def _show_recovery_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    # Shown in the answer to the request that made them, never kept in the session
+    # (which lives in the database): only their hashes are stored anywhere.
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
