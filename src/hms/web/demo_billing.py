@@ -21,8 +21,8 @@ from hms.billing.services import insurance
 from hms.core.models import Department, Facility
 from hms.patients.models import Patient
 from hms.scheduling.times import zone_of
-from hms.staff.models import Specialty
-from hms.web.demo_clinics import add_specialties
+from hms.staff.models import Practitioner, Specialty
+from hms.web.demo_clinics import add_specialties, demo_doctors
 
 # code, name, kind, department, specialty, cash price, tax %
 ITEMS = [
@@ -59,6 +59,7 @@ VISITS = [
     ("CONS-OBS", "Z34.9", ["LAB-UA", "IMG-USS"]),
     ("CONS-GP", "T14.1", ["PROC-DRESS", "CON-GLOVE"]),
 ]
+CONSULTED = {code: specialty for code, _, _, _, specialty, _, _ in ITEMS if specialty}
 DAYS = 30
 VISITS_PER_DAY = 3
 # Older bills still unpaid, for the receivables aging: days ago.
@@ -175,13 +176,16 @@ def load_demo_month(hospital: Facility, patients: list[Patient]) -> list[tuple[I
     zone = zone_of(hospital)
     today = timezone.localdate(timezone=zone)
     insured = []
+    by_specialty = _doctors_by_specialty(hospital)
     for days_ago in range(DAYS, 0, -1):
         day = today - dt.timedelta(days=days_ago)
         opened = dt.datetime.combine(day, dt.time(8), zone)
         shift = services.open_shift(actor=cashier, facility=hospital, opening_float="2000")
         for visit in range(VISITS_PER_DAY):
             patient = rng.choice(patients)
-            invoice, diagnosis = _visit(clerk, patient, day, f"{days_ago}:{visit}", rng)
+            invoice, diagnosis = _visit(
+                clerk, patient, day, f"{days_ago}:{visit}", rng, by_specialty
+            )
             moment = opened + dt.timedelta(minutes=50 + 90 * visit + rng.randrange(40))
             Invoice.objects.filter(pk=invoice.pk).update(finalised_at=moment)
             invoice.finalised_at = moment
@@ -191,14 +195,26 @@ def load_demo_month(hospital: Facility, patients: list[Patient]) -> list[tuple[I
         _close(cashier, shift, opened)
     for days_ago in OLD_DEBTS:
         day = today - dt.timedelta(days=days_ago)
-        invoice, _ = _visit(clerk, rng.choice(patients), day, f"old:{days_ago}", rng)
+        invoice, _ = _visit(clerk, rng.choice(patients), day, f"old:{days_ago}", rng, by_specialty)
         finalised = dt.datetime.combine(day, dt.time(11), zone)
         Invoice.objects.filter(pk=invoice.pk).update(finalised_at=finalised)
     return insured
 
 
-def _visit(clerk, patient, day, key, rng) -> tuple[Invoice, str]:
+def _doctors_by_specialty(hospital: Facility) -> dict[str, list[Practitioner]]:
+    found: dict[str, list[Practitioner]] = {}
+    for doctor in demo_doctors(hospital, User.objects.get(username="admin")):
+        for specialty in doctor.specialties.all():
+            found.setdefault(specialty.code, []).append(doctor)
+    return found
+
+
+def _visit(clerk, patient, day, key, rng, by_specialty) -> tuple[Invoice, str]:
     consultation, diagnosis, extras = rng.choice(VISITS)
+    # Everything in a visit is charged to its doctor and their department; a patient
+    # sees the same doctor of a specialty each time.
+    doctors = by_specialty[CONSULTED[consultation]]
+    doctor = doctors[patient.pk % len(doctors)]
     for item in [consultation, *extras]:
         services.capture_charge(
             actor=clerk,
@@ -207,6 +223,7 @@ def _visit(clerk, patient, day, key, rng) -> tuple[Invoice, str]:
             source=f"demo:{key}:{item}",
             service_date=day,
             price_list=_price_list_for(patient, day),
+            practitioner=doctor,
         )
     invoice = services.draft_invoice(actor=clerk, patient=patient)
     return services.finalise_invoice(actor=clerk, invoice=invoice), diagnosis

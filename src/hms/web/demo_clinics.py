@@ -52,7 +52,7 @@ MORNING, AFTERNOON = (dt.time(8), dt.time(12)), (dt.time(14), dt.time(16))
 def load_demo_clinics(hospital: Facility) -> None:
     rng = random.Random(4)  # noqa: S311 - demo data, not secrets
     admin, desk = User.objects.get(username="admin"), User.objects.get(username="reception")
-    doctors = _doctors(hospital, admin)
+    doctors = demo_doctors(hospital, admin)
     for number, doctor in enumerate(doctors):
         room = Room.objects.get(facility=hospital, code=DOCTORS[number][6])
         for weekday in range(_days_of(number)):
@@ -98,7 +98,12 @@ def add_specialties(admin: User) -> None:
             staff.add_specialty(actor=admin, code=code, name=name)
 
 
-def _doctors(hospital: Facility, admin: User) -> list[Practitioner]:
+def demo_doctors(hospital: Facility, admin: User) -> list[Practitioner]:
+    """The doctors of DOCTORS, in its order; added once (the month of billing, made
+    first, attributes its visits to them)."""
+    added = list(Practitioner.objects.filter(facility=hospital).order_by("registration_number"))
+    if added:
+        return added
     add_specialties(admin)
     doctors = []
     for number, row in enumerate(DOCTORS, start=1):

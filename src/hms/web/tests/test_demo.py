@@ -131,6 +131,9 @@ def test_demo_has_a_month_of_billing_and_claims_in_every_state(
     assert Payment.objects.values("method").distinct().count() >= 3
     # today's check-ins were charged their consultation
     assert Charge.objects.filter(source__startswith="encounter:").exists()
+    # every charge carries who rendered it and where, for revenue by department and doctor
+    assert not Charge.objects.filter(department=None).exists()
+    assert not Charge.objects.filter(source__startswith="demo:", practitioner=None).exists()
     by_status = dict(Claim.objects.values_list("status").annotate(n=Count("id")))
     assert set(by_status) == {s.value for s in Claim.Status}
     assert Claim.objects.filter(attempt=2).exists()  # corrected and sent again
