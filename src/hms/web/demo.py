@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.core.management.base import OutputWrapper
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hms.accounts import services as account_services
 from hms.accounts.models import User
@@ -16,6 +18,7 @@ from hms.web.demo_billing import load_demo_month, load_demo_payers, load_demo_ta
 from hms.web.demo_claims import load_demo_claims
 from hms.web.demo_clinics import load_demo_clinics
 from hms.web.demo_patients import load_demo_patients
+from hms.web.demo_progress import DemoProgress
 
 DEMO_PASSWORD = "demo-hospital-2026"
 # The demo hospital's made-up national provider number and tax id, for its claims
@@ -111,12 +114,18 @@ def _facility(code, name, tz, currency, address, phone) -> Facility:
     return facility
 
 
-def load_demo() -> bool:
-    """Load the demo hospital and its patients once; returns False when it was already
-    there."""
+def load_demo(out: OutputWrapper | None = None) -> bool:
+    """Load the demo hospital and its patients once, showing each step on `out`; returns
+    False when it was already there."""
     if User.objects.filter(username="admin").exists():
         return False
-    with context.bound(context.RequestContext(channel="cli")), transaction.atomic():
+    # Each step's share (in percent) is its rough share of the time.
+    progress = DemoProgress(out)
+    with (
+        progress.step(_("Staff and facilities"), 15),
+        context.bound(context.RequestContext(channel="cli")),
+        transaction.atomic(),
+    ):
         hospital, clinic = _facility(*HOSPITAL), _facility(*CLINIC)
         for username, first, last, here, there in STAFF:
             user = account_services.create_user(
@@ -140,20 +149,28 @@ def load_demo() -> bool:
     # After the commit: on PostgreSQL the import writes from a thread of its own, which
     # must see the facility.
     with context.bound(context.RequestContext(channel="cli", facility_code=hospital.code)):
-        load_demo_patients(hospital)
-        _load_demo_billing(hospital)
+        with progress.step(_("Patients"), 10):
+            load_demo_patients(hospital)
+        _load_demo_billing(hospital, progress)
+    progress.close()
     return True
 
 
-def _load_demo_billing(hospital: Facility) -> None:
+def _load_demo_billing(hospital: Facility, progress: DemoProgress) -> None:
     """The tariff comes before the clinics, so today's check-ins are charged."""
     admin = User.objects.get(username="admin")
     with transaction.atomic():
-        load_demo_tariff(hospital, admin)
-        patients = list(
-            Patient.objects.filter(facility=hospital, status=Patient.Status.ACTIVE).order_by("id")
-        )
-        load_demo_payers(hospital, admin, patients[160:])
-        insured = load_demo_month(hospital, patients[160:])
-        load_demo_claims(hospital, insured)
-    load_demo_clinics(hospital)
+        with progress.step(_("Tariff and payers"), 5):
+            load_demo_tariff(hospital, admin)
+            patients = list(
+                Patient.objects.filter(facility=hospital, status=Patient.Status.ACTIVE).order_by(
+                    "id"
+                )
+            )
+            load_demo_payers(hospital, admin, patients[160:])
+        with progress.step(_("A month of billing"), 25):
+            insured = load_demo_month(hospital, patients[160:])
+        with progress.step(_("Claims and a remittance"), 20):
+            load_demo_claims(hospital, insured)
+    with progress.step(_("Clinics and today's queue"), 25):
+        load_demo_clinics(hospital)
