@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from hms.billing import policies
+from hms.billing.carc import meaning
 from hms.billing.models import Claim
 from hms.billing.reports.tables import (
     COUNT,
@@ -32,6 +33,7 @@ STATUS_COLUMNS = [
 ]
 REASON_COLUMNS = [
     Column("code", "Reason code"),
+    Column("meaning", "Meaning"),
     Column("claims", "Claims", COUNT),
     Column("amount", "Amount claimed", MONEY),
 ]
@@ -75,7 +77,7 @@ def claims_summary(
     found = {row.pop("status"): row for row in grouped}
     statuses = [_status_row(label, found.get(value, {})) for value, label in Claim.Status.choices]
     reasons = [
-        {"code": code, "claims": count, "amount": cents(amount)}
+        {"code": code, "meaning": str(meaning(code)), "claims": count, "amount": cents(amount)}
         for code, count, amount in _reasons(facility, start, end)
     ]
     return Report(
