@@ -7,6 +7,7 @@ import datetime as dt
 import phonenumbers
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -38,11 +39,12 @@ def age(patient) -> str:
 
 @register.filter
 def birth(patient) -> str:
-    """The birth date, or only its year when it was estimated from an age."""
+    """The birth date, or only its year ("~1992") when it was estimated from an age:
+    the date alone, for a label or a sentence ("born ...") to introduce."""
     if patient.birth_date is None:
-        return "birth date unknown"
+        return gettext("unknown")
     if patient.birth_date_estimated:
-        return f"born ~{patient.birth_date.year}"
+        return f"~{patient.birth_date.year}"
     return f"{patient.birth_date.day} {patient.birth_date:%b %Y}"
 
 
