@@ -256,8 +256,6 @@ def _merge(actor: Any, user: Any, survivor: Patient, merged: Patient, reason: st
             moved[reference_label(fk)] = [_json_pk(pk) for pk in pks]
     merged.status, merged.merged_into, merged.updated_by = Patient.Status.MERGED, survivor, user
     merged.save(update_fields=["status", "merged_into", "updated_by", "updated_at"])
-    # The survivor names the person now: its identifiers are the ones in force.
-    PatientIdentifier.objects.filter(patient=merged).update(is_current=False)
     merge = PatientMerge.objects.create(
         survivor=survivor, merged=merged, reason=reason, moved=moved, created_by=user
     )
@@ -378,8 +376,8 @@ def _check_undoable(merge: PatientMerge, survivor: Patient, merged: Patient) -> 
 
 def _restore_identifiers(patient: Patient) -> None:
     """Put a separated record's identifiers back in force, except those another current
-    record holds (the survivor, most often): one of the two is wrong, and the records
-    officer corrects it on the record that should not have it."""
+    record holds (the survivor, which took them over while merged): the records officer
+    corrects the record that should not have them."""
     held = PatientIdentifier.objects.filter(
         facility_id=OuterRef("facility_id"),
         system=OuterRef("system"),

@@ -143,8 +143,9 @@ class PatientIdentifier(BaseModel):
     value = EncryptedTextField()
     value_index = models.CharField(max_length=40)
     assigner = models.CharField(max_length=200, blank=True)
-    # False while the patient's record is merged into another or entered in error: the
-    # value then names the surviving (or correct) record, which holds it too.
+    # False once the value names another record: the survivor of a merge took it over,
+    # or this record was entered in error. A merged record's identifiers stay current
+    # until then, so the person's numbers keep finding them.
     is_current = models.BooleanField(default=True)
 
     class Meta:

@@ -104,6 +104,7 @@ def reindex_name(patient: Patient) -> None:
 
 def _replace_identifiers(patient: Patient, data: PatientInput, actor) -> list[PatientIdentifier]:
     identifiers = _identifiers(patient, data, actor)
+    _take_over_from_merged(patient, identifiers)
     check_identifiers_free(identifiers)
     patient.identifiers.all().delete()
     return PatientIdentifier.objects.bulk_create(identifiers)
@@ -235,24 +236,42 @@ def _insert_registered(actor, user, patient, row, matches, override: str, now) -
     )
 
 
+def _unique_of(identifiers: list[PatientIdentifier]) -> Q | None:
+    wanted = None
+    for i in identifiers:
+        if i.system in UNIQUE_IDENTIFIER_SYSTEMS:
+            one = Q(system=i.system, assigner=i.assigner, value_index=i.value_index)
+            wanted = one if wanted is None else wanted | one
+    return wanted
+
+
+def _take_over_from_merged(patient: Patient, identifiers: list[PatientIdentifier]) -> None:
+    """A survivor given the number of a record merged into it holds it from now on."""
+    wanted = _unique_of(identifiers)
+    if wanted is not None:
+        PatientIdentifier.objects.filter(
+            wanted, patient__merged_into=patient, is_current=True
+        ).update(is_current=False)
+
+
 def check_identifiers_free(identifiers: list[PatientIdentifier]) -> None:
     """Raise IdentifierTaken when another current record of the facility holds one of
     `identifiers` that names one person (the database refuses it too)."""
-    unique = [i for i in identifiers if i.system in UNIQUE_IDENTIFIER_SYSTEMS]
-    if not unique:
+    wanted = _unique_of(identifiers)
+    if wanted is None:
         return
-    wanted = Q()
-    for i in unique:
-        wanted |= Q(system=i.system, assigner=i.assigner, value_index=i.value_index)
     held = (
-        PatientIdentifier.objects.filter(wanted, facility_id=unique[0].facility_id, is_current=True)
-        .exclude(patient_id=unique[0].patient_id)
-        .select_related("patient")
+        PatientIdentifier.objects.filter(
+            wanted, facility_id=identifiers[0].facility_id, is_current=True
+        )
+        .exclude(patient_id=identifiers[0].patient_id)
+        .select_related("patient__merged_into")
         .first()
     )
     if held is not None:
-        label = PatientIdentifier.System(held.system).label
-        raise IdentifierTaken(label, held.patient)
+        # A record merged away still holds its numbers; the clerk needs the survivor.
+        holder = held.patient.merged_into or held.patient
+        raise IdentifierTaken(PatientIdentifier.System(held.system).label, holder)
 
 
 def update_patient(

@@ -15,10 +15,11 @@ def fill(apps, schema_editor):
     of_patient = Patient.objects.filter(pk=OuterRef("patient_id"))
     Identifier.objects.update(
         facility_id=Subquery(of_patient.values("facility_id")[:1]),
-        is_current=Exists(of_patient.filter(status="active")),
+        is_current=~Exists(of_patient.filter(status="entered_in_error")),
     )
-    # Records registered twice before the database refused it: the earliest keeps the
-    # value in force, the others give it up and go on the duplicates worklist with it.
+    # Records registered twice before the database refused it: an active record (the
+    # earliest) keeps the value in force, the others give it up, and active pairs go on
+    # the duplicates worklist.
     shared = (
         Identifier.objects.filter(is_current=True, system__in=UNIQUE_SYSTEMS)
         .values("facility_id", "system", "assigner", "value_index")
@@ -27,14 +28,18 @@ def fill(apps, schema_editor):
     )
     for key in shared:
         key.pop("n")
-        rows = list(Identifier.objects.filter(is_current=True, **key).order_by("patient_id", "id"))
+        rows = sorted(
+            Identifier.objects.filter(is_current=True, **key).select_related("patient"),
+            key=lambda r: (r.patient.status != "active", r.patient_id, r.pk),
+        )
         keeper = rows[0]
         Identifier.objects.filter(pk__in=[r.pk for r in rows[1:]]).update(is_current=False)
         for row in rows[1:]:
-            if row.patient_id != keeper.patient_id:
+            if row.patient_id != keeper.patient_id and row.patient.status == "active":
+                low, high = sorted((keeper.patient_id, row.patient_id))
                 Candidate.objects.get_or_create(
-                    patient_id=keeper.patient_id,
-                    other_id=row.patient_id,
+                    patient_id=low,
+                    other_id=high,
                     defaults={"score": 1.0, "reasons": [f"same {row.system}"]},
                 )
 

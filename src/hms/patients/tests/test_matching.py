@@ -216,7 +216,7 @@ def test_each_blocking_key_alone_finds_the_record(facility, other_facility, key)
     # given: a record, its namesake elsewhere, and a merged-away record with every key
     phone = new_phone()
     gone = register(facility, phone=phone, national_id="30300001")
-    PatientIdentifier.objects.filter(patient=gone).update(is_current=False)  # as a merge does
+    PatientIdentifier.objects.filter(patient=gone).update(is_current=False)  # taken over
     record = register(facility, phone=phone, national_id="30300001")
     register(other_facility, phone=phone, national_id="30300001")
     Patient.objects.filter(pk=gone.pk).update(status=Patient.Status.MERGED, merged_into=record)
