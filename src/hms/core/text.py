@@ -2,7 +2,9 @@
 
 Free text from staff and interfaces is normalised to NFC (so "é" typed two ways is
 one string) and refuses control characters, which break printing, HL7 encoding and
-PostgreSQL (NUL). Newlines and tabs are allowed only in multi-line fields.
+PostgreSQL (NUL). Newlines and tabs are allowed only in multi-line fields. Text made
+only of characters that show nothing (zero-width spaces and joiners, bidi marks, odd
+spaces) is refused too: a name nobody can read or search for.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from hms.core.errors import InvalidInput
 
@@ -20,6 +23,14 @@ _ALLOWED_MULTILINE = {"\n", "\r", "\t", "\u2028", "\u2029"}
 _BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}
 _LINE_SEPARATORS = {"\u2028", "\u2029"}
 _REFUSED_FORMAT = _BIDI_OVERRIDES | _LINE_SEPARATORS
+# Format characters, controls, separators and lone combining marks draw nothing by
+# themselves; nor do these letters and symbols (Hangul fillers, the blank Braille cell).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_LETTERS = frozenset({"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"})
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) in _INVISIBLE_CATEGORIES or char in _BLANK_LETTERS
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
@@ -36,7 +47,13 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
                 code="control_character",
                 params={"cp": ord(char)},
             )
-    return value.strip()
+    value = value.strip()
+    if value and all(_invisible(char) for char in value):
+        raise ValidationError(
+            _("Contains only characters that show nothing (such as zero-width spaces)."),
+            code="invisible",
+        )
+    return value
 
 
 def validate_single_line(value: str) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from hms.core.errors import InvalidInput
 from hms.patients import merging, services
 from hms.patients.errors import IdentifierTaken
 from hms.patients.inputs import IdentifierInput, PatientInput
 from hms.patients.models import Patient
 from hms.patients.tests.api.conftest import LIST, body
+from hms.patients.tests.api.helpers import refused_field
 from hms.patients.tests.mpi_helpers import register
 from hms.patients.tests.web.conftest import REGISTER_FULL, errors_of
 
@@ -125,3 +127,42 @@ def test_a_national_id_on_another_record_is_shown_on_the_page(client_for, facili
     assert response.status_code == 400
     assert f"already on the record with MRN {holder.mrn}" in html
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("given_name", "\u200b"),
+        ("family_name", "\u200d\u200c"),
+        ("middle_name", "\u200f\u200e"),
+        ("preferred_name", "\u2060\ufeff"),
+    ],
+)
+def test_a_name_of_invisible_characters_is_refused_on_rest(api_client_for, field, value):
+    # when
+    response = api_client_for("receptionist").post(LIST, body(**{field: value}), format="json")
+
+    # then
+    assert response.status_code == 400, response.content
+    assert refused_field(response) == field
+    assert Patient.objects.count() == 0
+
+
+@pytest.mark.parametrize("field", ["given_name", "family_name", "middle_name"])
+def test_a_name_of_invisible_characters_is_refused_on_the_page(client_for, field):
+    # when
+    response = client_for("receptionist").post(REGISTER_FULL, _page_form(**{field: "\u200b\u200f"}))
+
+    # then
+    assert response.status_code == 400
+    assert errors_of(response.content.decode(), field), field
+    assert Patient.objects.count() == 0
+
+
+def test_a_name_of_invisible_characters_is_refused_by_the_service(facility):
+    data = PatientInput(given_name="Amina", family_name="\u200b\u2063", sex="female")
+    with pytest.raises(InvalidInput) as refused:
+        services.register_patient(
+            actor=None, facility=facility, data=data, skip_permission_checks=True
+        )
+    assert refused.value.field == "family_name"
