@@ -5,6 +5,9 @@ Only Patient resources are imported; the others are counted by type and skipped.
 Patient is checked with fhir.resources (R4B models, the nearest to R4 it ships) and
 mapped to a PatientInput, then goes through the same bulk import as a spreadsheet
 (hms.patients.importing), keyed on its resource id: "fhir:<id>", so a re-run skips it.
+A transaction Bundle may send a create with no id, naming it by a `urn:uuid:` fullUrl
+(https://hl7.org/fhir/R4/bundle.html#bundle-unique): that uuid is then the key. Files
+may start with a UTF-8 byte order mark, as many exports do.
 
 What the registry cannot hold is dropped and reported as a warning, not a reason to
 refuse the patient: a phone number that is not valid (Synthea writes 555 numbers), a
@@ -43,6 +46,7 @@ IDENTIFIER_SYSTEMS = {
     "BCT": "birth_certificate",
 }
 SYNTHEA_ID = "https://github.com/synthetichealth/synthea"  # the resource id again
+URN_UUID = "urn:uuid:"
 MARITAL = set(Patient.MaritalStatus.values)
 
 
@@ -76,32 +80,42 @@ class FhirSource:
         number = 0
         for path in json_files(self.paths):
             self.files += 1
-            for place, resource in self._resources(path):
+            for place, full_url, resource in self._resources(path):
                 kind = resource.get("resourceType") if isinstance(resource, dict) else None
                 if kind != "Patient":
                     self.skipped[str(kind or "not a resource")] += 1
                     continue
                 number += 1
                 self.where[number] = place
-                yield map_patient(resource, number, region=self.region)
+                yield map_patient(resource, number, region=self.region, full_url=full_url)
 
-    def _resources(self, path: Path) -> Iterator[tuple[str, Any]]:
+    def _resources(self, path: Path) -> Iterator[tuple[str, str, Any]]:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             self.skipped[f"unreadable file ({exc.__class__.__name__})"] += 1
             return
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             for i, entry in enumerate(data.get("entry") or []):
-                resource = entry.get("resource") if isinstance(entry, dict) else None
-                yield f"{path.name} entry {i}", resource
+                found = entry if isinstance(entry, dict) else {}
+                place = f"{path.name} entry {i}"
+                yield place, str(found.get("fullUrl") or ""), found.get("resource")
         else:
-            yield path.name, data
+            yield path.name, "", data
 
 
-def map_patient(resource: dict, number: int, *, region: str) -> SourceRow:
-    """One Patient resource as a SourceRow: problems if it is not a valid Patient."""
-    resource_id = str(resource.get("id") or "")
+def _source_id(resource: dict, full_url: str) -> str:
+    if resource.get("id"):
+        return str(resource["id"])
+    # Only a urn:uuid stays the same each time the file is read; a URL of another
+    # server names no record of the source.
+    return full_url[len(URN_UUID) :] if full_url.startswith(URN_UUID) else ""
+
+
+def map_patient(resource: dict, number: int, *, region: str, full_url: str = "") -> SourceRow:
+    """One Patient resource as a SourceRow: problems if it is not a valid Patient.
+    Without an id, the `urn:uuid:` of its entry's fullUrl names it."""
+    resource_id = _source_id(resource, full_url)
     try:
         # The FHIR API's own check: structure, JSON types, required code bindings.
         patient = parse_resource(resource, FhirPatient)
@@ -112,7 +126,8 @@ def map_patient(resource: dict, number: int, *, region: str) -> SourceRow:
             number, external_id(resource_id) if resource_id else "", problems=(problem,)
         )
     if not resource_id:
-        return SourceRow(number, "", problems=(Problem(number, "id", "The Patient has no id."),))
+        problem = Problem(number, "id", "The Patient has no id, nor a urn:uuid fullUrl.")
+        return SourceRow(number, "", problems=(problem,))
     warnings: list[Problem] = []
     names = [n for n in patient.name or [] if n.use not in ("old", "maiden")] or patient.name or []
     name = next((n for n in names if n.use == "official"), names[0] if names else None)

@@ -1,6 +1,10 @@
 """POST [base]: a transaction Bundle of Patient creates and updates, all or nothing
 (https://hl7.org/fhir/R4/http.html#transaction). This is how a batch of patients from
-another system (Synthea's bundles, a referral hospital's export) comes in over FHIR."""
+another system (Synthea's bundles, a referral hospital's export) comes in over FHIR.
+
+A create needs no id: the entry's fullUrl (often `urn:uuid:...`) names it within the
+Bundle. A create whose identifiers a record of the facility already holds creates
+nothing and answers that record, so sending the same file twice is harmless."""
 
 from __future__ import annotations
 
@@ -113,6 +117,12 @@ def _apply(request, where: str, entry, lenient: bool) -> tuple[Patient, list, st
             )
             return _reread(request, patient), warnings, "200 OK"
         mapped = mapper.from_fhir(resource, facility=request._request.facility, lenient=lenient)
+        known = _holder_of_identifiers(request, mapped.data)
+        if known is not None:
+            # A create whose identifiers a record already holds is that person
+            # again (a file sent twice): answered as a conditional create is,
+            # with the record, and nothing new.
+            return known, mapped.warnings, "200 OK"
         with doors.element_paths(mapped, where):
             patient = services.register_patient(
                 actor=request.user, facility=request._request.facility, data=mapped.data
@@ -123,6 +133,23 @@ def _apply(request, where: str, entry, lenient: bool) -> tuple[Patient, list, st
         raise
     except InvalidResource as exc:
         raise InvalidResource([(_rooted(path, where), text) for path, text in exc.issues]) from exc
+
+
+def _holder_of_identifiers(request, data) -> Patient | None:
+    if not data.identifiers:
+        return None
+    held = tuple(
+        lookups.IdentifierCriterion(system=i.system, value=i.value) for i in data.identifiers
+    )
+    criteria = lookups.PatientCriteria(identifiers=(held,))
+    found = lookups.find_patients(
+        viewer=request.user,
+        facility=request._request.facility,
+        criteria=criteria,
+        limit=1,
+        offset=0,
+    )
+    return found.results[0] if found.results else None
 
 
 def _rooted(path: str, where: str) -> str:

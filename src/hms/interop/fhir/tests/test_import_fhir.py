@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,64 @@ def test_synthea_bundles(facility, capsys):
     # then
     assert "30 row(s) were imported before: skipped." in capsys.readouterr().out
     assert Patient.objects.count() == 30
+
+
+ATENCIO = "4e8ed886-fd5f-40bb-8feb-f339b04d853a"  # his Patient's id and fullUrl uuid
+
+
+def _exported_without_ids(folder: Path) -> Path:
+    """Synthea's bundles as another exporter writes them: a byte order mark first, and
+    creates with no resource id, named only by their urn:uuid fullUrl."""
+    for path in sorted(SYNTHEA.glob("*.json")):
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+        for entry in bundle.get("entry", []):
+            entry["resource"].pop("id", None)
+        text = json.dumps(bundle)
+        (folder / path.name).write_bytes(codecs.BOM_UTF8 + text.encode())
+    return folder
+
+
+@needs_synthea
+def test_synthea_bundles_without_ids_go_in_once_however_often_imported(facility, capsys, tmp_path):
+    # given
+    folder = _exported_without_ids(tmp_path)
+
+    # when
+    call_command("import", "fhir", str(folder))
+
+    # then: each named by its urn:uuid, as the same bundles with ids are
+    assert "30 patient(s) imported." in capsys.readouterr().out
+    atencio = Patient.objects.get(family_name="Atencio")
+    assert atencio.identifiers.get(system="external").value == f"fhir:{ATENCIO}"
+
+    # when: imported again
+    call_command("import", "fhir", str(folder))
+
+    # then
+    assert "30 row(s) were imported before: skipped." in capsys.readouterr().out
+    assert Patient.objects.count() == 30
+
+
+@pytest.mark.parametrize(
+    ("full_url", "expected"),
+    [
+        (f"urn:uuid:{ATENCIO}", f"fhir:{ATENCIO}"),
+        ("https://elsewhere.example/fhir/Patient/7", ""),
+        ("", ""),
+    ],
+)
+def test_a_patient_without_an_id_is_named_by_its_urn_uuid_alone(facility, full_url, expected):
+    # given
+    resource = {
+        "resourceType": "Patient",
+        "name": [{"family": "Wanjiru", "given": ["Amina"]}],
+        "gender": "female",
+        "birthDate": "1990-04-12",
+    }
+
+    # when
+    row = map_patient(resource, 1, region="KE", full_url=full_url)
+
+    # then
+    assert row.external_id == expected
+    assert bool(row.problems) is (expected == "")

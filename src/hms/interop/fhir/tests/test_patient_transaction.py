@@ -267,3 +267,58 @@ def test_a_doctor_may_not_post_a_transaction(api_client_for):
     # then
     assert response.status_code == 403
     assert Patient.objects.count() == 0
+
+
+def _without_ids(entries: list[dict]) -> list[dict]:
+    """The entries as the specification allows a create to be sent: no resource id,
+    named within the Bundle by a urn:uuid fullUrl."""
+    stripped = []
+    for entry in entries:
+        resource = {k: v for k, v in entry["resource"].items() if k != "id"}
+        stripped.append({**_create(resource), "fullUrl": entry["fullUrl"]})
+    return stripped
+
+
+@needs_synthea
+@pytest.mark.django_db
+def test_synthea_patients_without_ids_go_in_once_however_often_sent(clerk):
+    # given
+    entries = _without_ids(synthea_patients())
+    assert all(e["fullUrl"].startswith("urn:uuid:") for e in entries)
+    assert not any("id" in e["resource"] for e in entries)
+    body = _transaction(entries)
+
+    # when
+    first = _post(clerk, body, HTTP_PREFER="handling=lenient")
+    again = _post(clerk, body, HTTP_PREFER="handling=lenient")
+
+    # then
+    assert first.status_code == 200, first.content[:2000]
+    assert again.status_code == 200, again.content[:2000]
+    created = Bundle.model_validate(json.loads(first.content))
+    repeated = Bundle.model_validate(json.loads(again.content))
+    assert [e.response.status for e in created.entry] == ["201 Created"] * 30
+    assert [e.response.status for e in repeated.entry] == ["200 OK"] * 30
+    assert [e.response.location for e in repeated.entry] == [
+        e.response.location for e in created.entry
+    ]
+    assert Patient.objects.count() == 30
+
+
+@pytest.mark.django_db
+def test_a_create_matches_the_record_that_holds_its_identifier(clerk):
+    # given: Amina registered with her national id
+    national_id = [{"system": "urn:hms:identifier:national_id", "value": "12345678"}]
+    amina = _person("Amina", "Wanjiru", identifier=national_id)
+    assert _post(clerk, _transaction([_create(amina)])).status_code == 200
+
+    # when: she is sent again, and a different person with no identifier
+    again = _post(
+        clerk, _transaction([_create(amina), _create(_person("Baraka", "Mwangi", "1975-05-05"))])
+    )
+
+    # then
+    assert again.status_code == 200, again.content[:2000]
+    statuses = [e.response.status for e in Bundle.model_validate(json.loads(again.content)).entry]
+    assert statuses == ["200 OK", "201 Created"]
+    assert Patient.objects.count() == 2
