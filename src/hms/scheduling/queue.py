@@ -14,13 +14,15 @@ from django.utils.translation import gettext as _
 from hms.accounts.permissions import Perm
 from hms.audit.services import Action, record_event
 from hms.core.errors import Conflict, InvalidInput
-from hms.core.models import Department
+from hms.core.models import Department, Facility
 from hms.core.sequences import next_number
 from hms.encounters import selectors as visit_selectors
 from hms.encounters import services as visits
 from hms.encounters.models import Encounter
+from hms.patients.inputs import PatientInput
 from hms.patients.models import Patient
 from hms.patients.policies import check_patient_permission
+from hms.patients.walk_in import register_walk_in
 from hms.scheduling.models import Appointment, QueueTicket
 from hms.scheduling.times import zone_of
 from hms.staff.models import Practitioner
@@ -134,6 +136,32 @@ def walk_in(
             actor=actor, patient=patient, department=department, practitioner=practitioner
         )
         return _issue(actor, encounter, priority, practitioner, None)
+
+
+def register_and_check_in(
+    *,
+    actor: Any,
+    facility: Facility,
+    data: PatientInput,
+    department: Department | None,
+    no_phone_reason: str = "",
+    duplicate_override_reason: str = "",
+    priority: int = Priority.NORMAL,
+) -> QueueTicket:
+    """A new walk-in registered (`patients.walk_in.register_walk_in`) and put in the
+    department's queue in one step and one transaction: either both happen or neither.
+    Requires REGISTER_PATIENT and CHECK_IN."""
+    if department is None:
+        raise InvalidInput(_("There is no department to queue in."), field="department")
+    with transaction.atomic():
+        patient = register_walk_in(
+            actor=actor,
+            facility=facility,
+            data=data,
+            no_phone_reason=no_phone_reason,
+            duplicate_override_reason=duplicate_override_reason,
+        )
+        return walk_in(actor=actor, patient=patient, department=department, priority=priority)
 
 
 def _issue(actor, encounter: Encounter, priority, practitioner, appointment) -> QueueTicket:

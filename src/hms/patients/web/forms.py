@@ -8,18 +8,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hms.accounts.web.forms import PlainCharField
 from hms.core.errors import DomainError
 from hms.core.phones import normalise_phone
 from hms.patients.inputs import NAME_MAX, PatientInput
 from hms.patients.models import Patient
+from hms.patients.names import split_name
+from hms.patients.walk_in import NO_PHONE_REASONS
 from hms.patients.web.birth import HELP as BIRTH_HELP
 from hms.patients.web.birth import parse_birth
 
 REASON_MAX = 300
 # The fields the duplicate check listens to while the clerk types.
-PROBES = ("given_name", "family_name", "sex", "birth", "phone")
+PROBES = ("name", "given_name", "family_name", "sex", "birth", "phone")
 
 
 def _name(label: str, *, required: bool = True) -> PlainCharField:
@@ -124,21 +128,46 @@ class FrontDeskForm(forms.Form):
 
 
 class QuickRegistrationForm(FrontDeskForm):
-    """A walk-in: the four things every record needs, the rest completed later."""
+    """A walk-in: the four things every record needs (the name in one box, split by
+    `names.split_name`; the parts are on the full form), the rest completed later."""
 
-    given_name = _name("Given name")
-    family_name = _name("Family name")
+    name = PlainCharField(
+        label=gettext_lazy("Name"),
+        max_length=2 * NAME_MAX,
+        help_text=gettext_lazy("Given names, then the family name"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     sex = _sex()
     birth = _birth(required=True)
-    phone = _phone(required=True)
+    phone = _phone(required=False)
+    no_phone_reason = forms.ChoiceField(
+        label=gettext_lazy("No phone?"),
+        choices=[("", "—"), *NO_PHONE_REASONS.items()],
+        required=False,
+    )
     duplicate_override_reason = _reason("Why this is a different person")
+
+    # The service names the parts; this form shows their errors on the one box.
+    error_fields = {"given_name": "name", "family_name": "name"}
+
+    def clean_name(self):
+        if not split_name(self.cleaned_data["name"])[1]:
+            raise ValidationError(_("Type the given names and then the family name."))
+        return self.cleaned_data["name"]
+
+    def clean(self):
+        data = super().clean()
+        if "phone" in data and not data["phone"] and not data.get("no_phone_reason"):
+            self.add_error("phone", _("Give a phone number, or say why there is none."))
+        return data
 
     def to_input(self) -> PatientInput:
         birth_date, age = self.birth_parts()
         data = self.cleaned_data
+        given_name, family_name = split_name(data["name"])
         return PatientInput(
-            given_name=data["given_name"],
-            family_name=data["family_name"],
+            given_name=given_name,
+            family_name=family_name,
             sex=data["sex"],
             birth_date=birth_date,
             age_years=age,
@@ -329,7 +358,8 @@ ERROR_FIELDS = {
 
 def place_error(form: forms.Form, exc: DomainError, formsets: dict | None = None) -> None:
     """Show a service's refusal against the field it names, else above the form."""
-    name = ERROR_FIELDS.get(exc.field or "", exc.field)
+    fields = {**ERROR_FIELDS, **getattr(form, "error_fields", {})}
+    name = fields.get(exc.field or "", exc.field)
     if name and name in form.fields:
         form.add_error(name, exc.message)
         return

@@ -15,6 +15,7 @@ from hms.core.text import clean_text
 from hms.patients import services
 from hms.patients.matching import Probe
 from hms.patients.models import Patient
+from hms.patients.names import split_name
 from hms.patients.web.birth import parse_birth
 
 
@@ -42,6 +43,8 @@ def _birth_date(text: str, today: dt.date) -> dt.date | None:
 def probe_from(data, facility: Facility) -> Probe | None:
     """What the clerk has typed so far, or None while it is too little to match on."""
     given, family = _plain(data.get("given_name")), _plain(data.get("family_name"))
+    if "name" in data:  # the walk-in form's one name box
+        given, family = split_name(_plain(data.get("name")))
     try:
         phone = normalise_phone(_plain(data.get("phone")), facility.country)
     except DomainError:
@@ -59,11 +62,6 @@ def probe_from(data, facility: Facility) -> Probe | None:
     )
 
 
-def _capitalised(word: str) -> str:
-    # "amina" typed in a hurry becomes "Amina"; "McDonald" typed with care stays.
-    return word[:1].upper() + word[1:] if word.islower() else word
-
-
 def _is_phone(text: str, region: str) -> bool:
     try:
         return bool(normalise_phone(text, region))
@@ -72,14 +70,13 @@ def _is_phone(text: str, region: str) -> bool:
 
 
 def initial_from_query(query: str, region: str) -> dict[str, str]:
-    """The search text as the new record's first fields: a phone number, or names (the
-    last word is the family name)."""
+    """The search text as the new record's first fields: a phone number, or the name
+    (split by `names.split_name` where the form asks for its parts)."""
     query = _plain(query)
     if _is_phone(query, region):
         return {"phone": query}
     if not query or any(c.isdigit() for c in query):
         return {}  # an MRN or an ID number: nothing of it belongs on a new record
-    words = [_capitalised(w) for w in query.split()]
-    if len(words) == 1:
-        return {"given_name": words[0]}
-    return {"given_name": " ".join(words[:-1]), "family_name": words[-1]}
+    given, family = split_name(query)
+    # The walk-in form takes the name in one box; the full form in its parts.
+    return {"name": f"{given} {family}".strip(), "given_name": given, "family_name": family}

@@ -4,6 +4,7 @@ form, the full form, edits, and the likely-duplicates panel shown while typing."
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -14,10 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from hms.accounts.permissions import Perm
+from hms.accounts.policies import has_permission
 from hms.accounts.web.decorators import permission_required
 from hms.core.errors import DomainError
-from hms.patients import services
+from hms.patients import services, walk_in
 from hms.patients.errors import PossibleDuplicates
+from hms.patients.inputs import NAME_MAX
 from hms.patients.matching import Match, find_likely_duplicates
 from hms.patients.models import Patient
 from hms.patients.policies import scope_patients
@@ -27,7 +30,7 @@ from hms.patients.web.lookup import patient_or_404
 from hms.patients.web.probe import initial_from_query, probe_from
 from hms.patients.web.rows import ContactFormSet, IdentifierFormSet
 
-QUICK_FIELDS = ("given_name", "family_name", "sex", "birth", "phone")
+QUICK_FIELDS = ("sex", "birth", "phone")
 
 
 def _registered(request: HttpRequest, patient: Patient) -> HttpResponse:
@@ -35,14 +38,17 @@ def _registered(request: HttpRequest, patient: Patient) -> HttpResponse:
     return redirect("patients:patient-detail", external_id=patient.external_id)
 
 
-def _register(request, form, data, *, formsets=None) -> tuple[Patient | None, list[Match]]:
+def _register(
+    request, form, data, *, formsets=None, service=services.register_patient, **options
+) -> tuple[Any, list[Match]]:
     """Call the service; on refusal put the reason on the form and return the matches."""
     try:
-        patient = services.register_patient(
+        patient = service(
             actor=request.user,
             facility=request.facility,
             data=data,
             duplicate_override_reason=form.cleaned_data.get("duplicate_override_reason", ""),
+            **options,
         )
     except PossibleDuplicates as exc:
         form.add_error("duplicate_override_reason", exc.message)
@@ -63,25 +69,51 @@ def _form_page(request, template: str, context: dict) -> HttpResponse:
     return render(request, template, context, status=400 if has_errors else 200)
 
 
+def quick_form(request: HttpRequest) -> f.QuickRegistrationForm:
+    """The walk-in form: bound to a POST, else filled from what the search box held."""
+    check_url = f.duplicate_check_url()
+    if request.method == "POST":
+        return f.QuickRegistrationForm(
+            request.POST, duplicate_check_url=check_url, region=request.facility.country
+        )
+    initial = initial_from_query(request.GET.get("q", ""), request.facility.country)
+    return f.QuickRegistrationForm(initial=initial, duplicate_check_url=check_url)
+
+
+def register_walk_in_with(request, form, service, **options) -> tuple[Any, list[Match]]:
+    """Register the walk-in form's patient through `service` (registration alone, or
+    registration and check-in); on refusal the form carries the reason."""
+    return _register(
+        request,
+        form,
+        form.to_input(),
+        service=service,
+        no_phone_reason=form.cleaned_data["no_phone_reason"],
+        **options,
+    )
+
+
+def walk_in_page(request: HttpRequest, form, matches: list[Match]) -> HttpResponse:
+    context = {
+        "form": form,
+        "matches": matches,
+        "query": request.GET.get("q", "")[:100],
+        # The desk registers and checks in with one button (UX.md habit 5).
+        "can_check_in": has_permission(request.user, Perm.CHECK_IN, request.facility),
+    }
+    return _form_page(request, "patients/register.html", context)
+
+
 @never_cache
 @permission_required(Perm.REGISTER_PATIENT)
 def register(request: HttpRequest) -> HttpResponse:
     """The walk-in form, opened from the search box with what was typed there."""
-    check_url = f.duplicate_check_url()
-    matches: list[Match] = []
-    if request.method == "POST":
-        form = f.QuickRegistrationForm(
-            request.POST, duplicate_check_url=check_url, region=request.facility.country
-        )
-        if form.is_valid():
-            patient, matches = _register(request, form, form.to_input())
-            if patient:
-                return _registered(request, patient)
-    else:
-        initial = initial_from_query(request.GET.get("q", ""), request.facility.country)
-        form = f.QuickRegistrationForm(initial=initial, duplicate_check_url=check_url)
-    context = {"form": form, "matches": matches, "query": request.GET.get("q", "")[:100]}
-    return _form_page(request, "patients/register.html", context)
+    form, matches = quick_form(request), []
+    if form.is_bound and form.is_valid():
+        patient, matches = register_walk_in_with(request, form, walk_in.register_walk_in)
+        if patient:
+            return _registered(request, patient)
+    return walk_in_page(request, form, matches)
 
 
 @never_cache
@@ -123,9 +155,12 @@ def _rows(formset) -> list:
     return [row for row in (form.to_input() for form in formset) if row is not None]
 
 
-def _carried_over(data) -> dict[str, str]:
-    """The walk-in form's fields, when its "More details" button opened this form."""
-    return {name: data.get(name, "")[:100] for name in QUICK_FIELDS if data.get(name)}
+def _carried_over(data, region: str) -> dict[str, str]:
+    """The walk-in form's fields, when its "More details" button opened this form; its
+    one name box becomes the name's parts."""
+    carried = initial_from_query(data.get("name", "")[: 2 * NAME_MAX], region)
+    carried.update({name: data[name][:100] for name in QUICK_FIELDS if data.get(name)})
+    return carried
 
 
 @never_cache
@@ -145,7 +180,7 @@ def register_full(request: HttpRequest) -> HttpResponse:
                 return _registered(request, patient)
     else:
         initial = (
-            _carried_over(request.POST)
+            _carried_over(request.POST, region)
             if request.method == "POST"
             else initial_from_query(request.GET.get("q", ""), request.facility.country)
         )

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,6 +16,7 @@ from hms.accounts import policies
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.core.errors import DomainError
+from hms.patients.web import registration
 from hms.patients.web.lookup import patient_or_404
 from hms.scheduling import queue, times
 from hms.scheduling.models import QueueTicket
@@ -107,6 +109,28 @@ def walk_in(request: HttpRequest, external_id) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(detail)
     return redirect("queue:ticket-slip", ticket_id=ticket.pk)
+
+
+@never_cache
+@require_POST
+@permission_required(Perm.CHECK_IN)
+def register_walk_in(request: HttpRequest) -> HttpResponse:
+    """The walk-in form's "Register and check in": the new patient registered and in the
+    desk's queue, the slip open, ready to print; refusals back on the form."""
+    form, matches = registration.quick_form(request), []
+    if form.is_valid():
+        ticket, matches = registration.register_walk_in_with(
+            request, form, queue.register_and_check_in, department=desk_department(request)
+        )
+        if ticket:
+            patient = ticket.encounter.patient
+            messages.success(
+                request,
+                _("Registered %(name)s: MRN %(mrn)s. Checked in: ticket %(ticket)s.")
+                % {"name": patient.full_name, "mrn": patient.mrn, "ticket": ticket.label},
+            )
+            return redirect("queue:ticket-slip", ticket_id=ticket.pk)
+    return registration.walk_in_page(request, form, matches)
 
 
 def _first_error(form) -> str:

@@ -61,14 +61,17 @@ PASSWORD_CHANGE = {
 }
 LOGIN = {"username": "nobody-here", "password": "wrong-password-123"}
 WALK_IN = {
-    "given_name": "Amina",
-    "family_name": "Wanjiru",
+    "name": "Amina Wanjiru",
     "sex": "female",
     "birth": "12/04/1990",
     "phone": "0712345678",
 }
 FULL_REGISTRATION = {
-    **WALK_IN,
+    "given_name": "Amina",
+    "family_name": "Wanjiru",
+    "sex": "female",
+    "birth": "12/04/1990",
+    "phone": "0712345678",
     "identifiers-TOTAL_FORMS": "0",
     "identifiers-INITIAL_FORMS": "0",
     "contacts-TOTAL_FORMS": "0",
@@ -140,7 +143,7 @@ INPUTS = [
         "POST",
         "/patients/new/",
         WALK_IN,
-        *("given_name", "family_name", "birth", "phone", "duplicate_override_reason"),
+        *("name", "birth", "phone", "duplicate_override_reason"),
     ),
     *_fields(
         "patient-full",
@@ -149,7 +152,8 @@ INPUTS = [
         "POST",
         "/patients/new/full/",
         FULL_REGISTRATION,
-        *("middle_name", "preferred_name", "gender_identity", "language", "email", "city"),
+        *("given_name", "family_name", "middle_name", "preferred_name", "gender_identity"),
+        *("language", "email", "city"),
     ),
 ]
 TEXT_INPUTS = [i for i in INPUTS if not i.secret]
@@ -162,8 +166,8 @@ STORED = {
     "user-api/last_name": lambda: User.objects.get(username="newcomer").last_name,
     "token-page/name": lambda: ApiToken.objects.order_by("-pk").first().name,
     "token-api/name": lambda: ApiToken.objects.order_by("-pk").first().name,
-    "patient-walk-in/given_name": lambda: Patient.objects.get().given_name,
-    "patient-walk-in/family_name": lambda: Patient.objects.get().family_name,
+    "patient-full/given_name": lambda: Patient.objects.get().given_name,
+    "patient-full/family_name": lambda: Patient.objects.get().family_name,
     "patient-full/middle_name": lambda: Patient.objects.get().middle_name,
     "patient-full/preferred_name": lambda: Patient.objects.get().preferred_name,
 }

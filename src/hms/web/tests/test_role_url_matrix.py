@@ -148,6 +148,7 @@ URL_TABLE: dict[str, Row] = {
     # day and week views, booking; the changes answer POST only.
     "queue:desk": page(BOOKS),
     "queue:walk-in": post_only_page(),
+    "queue:register-walk-in": post_only_page(),
     "queue:ticket-slip": page(BOOKS),
     "queue:ticket-finish": post_only_page(),
     "queue:worklist": page(RUNS_CLINIC),

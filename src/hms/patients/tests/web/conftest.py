@@ -25,8 +25,7 @@ def page(name: str, patient) -> str:
 def walk_in(**overrides) -> dict:
     """A valid walk-in registration; tests change one field at a time."""
     values = {
-        "given_name": "Amina",
-        "family_name": "Wanjiru",
+        "name": "Amina Wanjiru",
         "sex": "female",
         "birth": "12/04/1990",
         "phone": "0712345678",

@@ -50,8 +50,8 @@ def test_an_age_instead_of_a_birth_date_is_an_estimate(clerk):
 @pytest.mark.parametrize(
     ("query", "prefilled"),
     [
-        ("amina okoth", ['value="Amina"', 'value="Okoth"']),
-        ("Mary Anne Wanjiru", ['value="Mary Anne"', 'value="Wanjiru"']),
+        ("amina okoth", ['value="Amina Okoth"']),
+        ("Mary Anne Wanjiru", ['value="Mary Anne Wanjiru"']),
         ("0712 345 678", ['value="0712 345 678"']),
     ],
 )
@@ -64,7 +64,7 @@ def test_the_search_text_becomes_the_first_fields(clerk, query, prefilled):
     for value in prefilled:
         assert value in html
     # the cursor goes to the first field still empty
-    assert autofocused(html)[0] == ("id_given_name" if query[0].isdigit() else "id_sex_0")
+    assert autofocused(html)[0] == ("id_name" if query[0].isdigit() else "id_sex_0")
 
 
 def test_an_mrn_typed_in_the_search_is_not_carried_over(clerk):
@@ -76,8 +76,9 @@ def test_an_mrn_typed_in_the_search_is_not_carried_over(clerk):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("given_name", "", "This field is required."),
-        ("family_name", "", "This field is required."),
+        ("name", "", "This field is required."),
+        ("name", "   ", "This field is required."),
+        ("name", "Amina", "Type the given names and then the family name."),
         ("sex", "", "Choose one."),
         ("sex", "robot", "Select a valid choice."),
         ("birth", "", "This field is required."),
@@ -88,10 +89,13 @@ def test_an_mrn_typed_in_the_search_is_not_carried_over(clerk):
         ("birth", "200", "Age must be a whole number of years"),
         ("phone", "phone me", "Not a phone number"),
         ("phone", "0700", "is not a valid phone number"),
-        ("given_name", "x" * 500, "at most 100 characters"),
-        ("given_name", "Ami\x00na", "control character"),
-        ("family_name", "Wan\x07jiru", "control character"),
-        ("family_name", "abc\u202edef", "control character"),
+        ("phone", "", "Give a phone number, or say why there is none."),
+        ("no_phone_reason", "lost it", "Select a valid choice."),
+        ("name", "x" * 500, "at most 200 characters"),
+        ("name", "Amina " + "x" * 150, "At most 100 characters"),
+        ("name", "Ami\x00na", "control character"),
+        ("name", "Amina Wan\x07jiru", "control character"),
+        ("name", "Amina abc\u202edef", "control character"),
     ],
 )
 def test_bad_walk_in_input_is_shown_on_its_field_and_nothing_is_saved(clerk, field, value, message):
@@ -112,7 +116,7 @@ def test_bad_walk_in_input_is_shown_on_its_field_and_nothing_is_saved(clerk, fie
 )
 def test_names_in_any_script_are_registered_nfc_normalised(clerk, name):
     # when
-    response = clerk.post(REGISTER, walk_in(given_name=name))
+    response = clerk.post(REGISTER, walk_in(name=f"{name} Okoth"))
 
     # then
     assert response.status_code == 302
@@ -124,11 +128,11 @@ def test_names_in_any_script_are_registered_nfc_normalised(clerk, name):
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>", "' OR 1=1 --", "{{ 7*7 }}"])
 def test_injection_strings_are_kept_as_text_and_shown_escaped(clerk, text):
     # when
-    response = clerk.post(REGISTER, walk_in(family_name=text))
+    response = clerk.post(REGISTER, walk_in(name=f"Amina {text}"))
 
     # then
     patient = Patient.objects.get()
-    assert patient.family_name == text
+    assert patient.full_name == f"Amina {text}"
     html = clerk.get(response["Location"]).content.decode()
     assert escape(text) in html
     assert "<script>alert(1)" not in html
@@ -339,3 +343,35 @@ def test_patients_in_the_duplicates_panel_are_audited_reads(clerk, register):
 
     read = AuditEvent.objects.get(action="read", reason="likely duplicates")
     assert read.patient_id == str(existing.external_id)
+
+
+def test_a_walk_in_without_a_phone_is_registered_with_the_reason(clerk):
+    response = clerk.post(REGISTER, walk_in(phone="", no_phone_reason="declined"))
+
+    assert response.status_code == 302
+    patient = Patient.objects.get()
+    assert patient.phone == ""
+    note = TimelineEntry.objects.get(patient=patient, kind="note")
+    assert note.detail == {"no_phone_reason": "declined"}
+    assert "declined to give one" in note.summary
+
+
+def test_the_walk_in_form_asks_for_one_name_and_splits_it(clerk):
+    html = clerk.get(REGISTER).content.decode()
+    assert 'name="name"' in html
+    assert 'name="given_name"' not in html
+
+    clerk.post(REGISTER, walk_in(name="mary anne wanjiru"))
+
+    patient = Patient.objects.get()
+    assert (patient.given_name, patient.family_name) == ("Mary Anne", "Wanjiru")
+
+
+def test_more_details_opens_the_name_in_its_parts(clerk):
+    response = clerk.post(REGISTER_FULL, {**walk_in(name="Baraka Kiprono"), "_carry_over": "1"})
+
+    html = response.content.decode()
+    assert 'name="given_name"' in html
+    assert 'value="Baraka"' in html
+    assert 'value="Kiprono"' in html
+    assert Patient.objects.count() == 0
