@@ -360,6 +360,15 @@ HMS_SCREEN_NAMES = os.environ.get("HMS_SCREEN_NAMES", "none")
 if HMS_SCREEN_NAMES not in ("none", "initials"):
     raise ImproperlyConfigured(f"HMS_SCREEN_NAMES={HMS_SCREEN_NAMES!r}: none or initials.")
 
+# The audit chain's last sealed row is anchored outside the database this often: to an
+# append-only file, and to syslog when HMS_AUDIT_ANCHOR_SYSLOG is /dev/log or host[:port]
+# (docs/operations/audit.md).
+HMS_AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("HMS_AUDIT_ANCHOR_FILE") or DATA_DIR / "audit-anchors.log"
+)
+HMS_AUDIT_ANCHOR_SYSLOG = os.environ.get("HMS_AUDIT_ANCHOR_SYSLOG", "").strip()
+HMS_AUDIT_ANCHOR_SECONDS = int(os.environ.get("HMS_AUDIT_ANCHOR_SECONDS", "300"))
+
 HMS_PERIODIC_TASKS = [
     ("hms.scheduling.tasks.send_due_messages", 5, "hms.patients.sending.has_due_messages"),
     ("hms.scheduling.tasks.mark_no_shows", 300, None),
@@ -368,6 +377,7 @@ HMS_PERIODIC_TASKS = [
     ("hms.core.tasks.prune_task_results", 3600, None),
     ("hms.core.events.deliver_pending_events", 60, "hms.core.events.has_pending_events"),
     ("hms.billing.tasks.expire_preauthorisations", 24 * 3600, None),
+    ("hms.audit.tasks.anchor_audit_chain", HMS_AUDIT_ANCHOR_SECONDS, None),
 ]
 
 # Billing. The consultation fee is charged when the visit is checked in ("check_in"),

@@ -12,6 +12,14 @@ from hms.audit.services import Action, Outcome, record_event
 from hms.audit.tests.helpers import NOW
 
 
+@pytest.fixture(autouse=True)
+def anchor_file(settings, tmp_path):
+    """Each test anchors to a file of its own, and syslog is off."""
+    settings.HMS_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.log"
+    settings.HMS_AUDIT_ANCHOR_SYSLOG = ""
+    return settings.HMS_AUDIT_ANCHOR_FILE
+
+
 @pytest.fixture
 def clock():
     """A frozen clock at NOW; `clock.shift(seconds)` moves it forward."""

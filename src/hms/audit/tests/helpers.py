@@ -12,6 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from hms.audit import guards
+
 # The test clock (see the `clock` fixture).
 NOW = datetime(2025, 3, 3, 9, 0, 0, tzinfo=UTC)
 
@@ -23,27 +25,32 @@ postgresql_only = pytest.mark.skipif(
 
 @contextmanager
 def raw_sql() -> Iterator:
-    """A cursor with the table owner's rights: on PostgreSQL the append-only trigger is off.
+    """A cursor with the table owner's rights (on SQLite, the file's): the audit trail's
+    guards are off.
 
-    An attacker holding the owner's role can disable the trigger; the hash chain is what
-    still catches them. The trigger is switched back on afterwards.
+    An attacker holding those rights can switch the guards off; the hash chain and the
+    anchors are what still catch them. The guards are switched back on afterwards.
     """
-    postgresql = connection.vendor == "postgresql"
+    vendor = connection.vendor
     with connection.cursor() as cursor:
-        if postgresql:
-            # The test's transaction holds deferred foreign-key checks, which ALTER TABLE
-            # will not run over: settle them first.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+        # The test's transaction holds deferred foreign-key checks, which ALTER TABLE
+        # will not run over on PostgreSQL: settle them first.
+        _settle_constraints(cursor)
+        for statement in guards.lift_statements(vendor):
+            cursor.execute(statement)
         try:
             yield cursor
         finally:
-            if postgresql:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(
-                    "ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only"
-                )
+            _settle_constraints(cursor)
+            for statement in guards.restore_statements(vendor):
+                cursor.execute(statement)
+            if vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _settle_constraints(cursor) -> None:
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""PostgreSQL refuses UPDATE and DELETE on the audit table, whoever asks."""
+"""PostgreSQL refuses UPDATE, DELETE and TRUNCATE on the audit table, whoever asks."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -64,20 +64,21 @@ def test_owner_who_disables_the_trigger_is_still_caught_by_the_chain(chain):
     assert _trigger_state() == "O"
 
 
-def test_truncate_slips_past_the_row_trigger_but_not_past_the_chain(chain):
-    # given: TRUNCATE fires no row-level trigger
+@pytest.mark.parametrize("table", ["audit_auditevent", "audit_chainhead"])
+def test_truncate_is_refused(chain, table):
+    # given: TRUNCATE fires no row-level trigger, so a statement-level one guards it
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE audit_auditevent")
 
     # when
-    result = run_verify()
+    with pytest.raises(DatabaseError) as exc, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table} CASCADE")
 
     # then
-    assert result.exit_code == 1
-    assert result.stderr == (
-        "audit chain BROKEN at row 1: rows 1 to 5 are missing (the chain head names row 5)\n"
-    )
+    assert f"{table} is append-only: TRUNCATE refused" in str(exc.value)
+    assert exc.value.__cause__.sqlstate == "42501"  # insufficient_privilege
+    assert AuditEvent.objects.count() == 5
+    assert run_verify().stdout.startswith("audit chain intact: 5 events")
 
 
 def test_appending_is_still_allowed(chain):

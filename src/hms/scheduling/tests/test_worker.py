@@ -62,6 +62,7 @@ def test_periodic_tasks_are_enqueued_once_per_period():
         a_minute_on = worker.enqueue_due()
 
     assert sorted(first) == [
+        "hms.audit.tasks.anchor_audit_chain",
         "hms.billing.tasks.expire_preauthorisations",
         "hms.core.tasks.prune_task_results",
         "hms.scheduling.tasks.extend_horizons",
