@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hms.accounts import policies
 from hms.accounts.permissions import Perm
+from hms.audit.services import record_patients_shown
 from hms.core.models import Facility
 from hms.core.rows import Columns, fetch
 from hms.scheduling import times
@@ -212,6 +213,9 @@ def no_show_rates(
         }
         for row in rows
     ]
+    if by == "patient":
+        # Grouped values, not patient rows: named for the request's audit read here.
+        record_patients_shown(actor=viewer, patient_ids=[r["key"] for r in found], what="no-shows")
     return sorted(found, key=lambda r: (-r["rate"], -r["appointments"], r["label"]))
 
 

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from hms.core import context
 from hms.core.models import Department, Facility
 from hms.scheduling import times
 from hms.scheduling.models import Appointment, AppointmentKind, QueueTicket, Room, Slot
@@ -158,6 +159,8 @@ def _appointment_rows(facility: Facility, scope: Scope, start, end) -> list[dict
                 "ticket_label": f"{dept}-{number:03d}" if ticket else "",
             }
         )
+    # Read as plain values, not patient rows: named for the request's audit read here.
+    context.note_patients_shown([r["patient"] for r in rows], what="day view")
     return rows
 
 

@@ -28,6 +28,7 @@ from hms.billing.reports.tables import (
     day_bounds,
     totals_of,
 )
+from hms.core import context
 from hms.core.models import Facility
 from hms.patients.models import Patient
 
@@ -148,12 +149,17 @@ def _patients(final: QuerySet[Invoice], bucket: Case, top: int) -> Table:
         .annotate(Sum("due"))
     )
     per_bucket = {(patient_id, key): cents(owed) for patient_id, key, owed in split}
+    debtors = list(
+        Patient.objects.filter(pk__in=ids).values_list(
+            "pk", "external_id", "mrn", "given_name", "family_name"
+        )
+    )
     names = {
         pk: {"mrn": mrn, "name": " ".join(p for p in (given, family) if p)}
-        for pk, mrn, given, family in Patient.objects.filter(pk__in=ids).values_list(
-            "pk", "mrn", "given_name", "family_name"
-        )
+        for pk, _, mrn, given, family in debtors
     }
+    # Plain values, not patient rows: named for the request's audit read here.
+    context.note_patients_shown([d[1] for d in debtors], what="receivables aging")
     rows = [
         {
             **names[patient_id],
