@@ -141,7 +141,7 @@ class QuickRegistrationForm(FrontDeskForm):
     birth = _birth(required=True)
     phone = _phone(required=False)
     no_phone_reason = forms.ChoiceField(
-        label=gettext_lazy("No phone?"),
+        label=gettext_lazy("If there is none, why"),
         choices=[("", "—"), *NO_PHONE_REASONS.items()],
         required=False,
     )
