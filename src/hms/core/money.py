@@ -9,7 +9,10 @@ that bills in fils would need wider columns first.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
 
 # ISO 4217 currencies whose exponent is 0.
 _WHOLE_UNITS = frozenset(
@@ -38,17 +41,41 @@ def round_money(amount: Decimal | int, currency: str) -> Decimal:
     return Decimal(amount).quantize(step, rounding=ROUND_HALF_UP).quantize(Decimal("0.01"))
 
 
+# How an amount is written: ASCII digits, a point and more digits, a leading minus. Not
+# what Decimal also reads: exponents (1e3), spaces, NaN, Infinity, other scripts' digits.
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
 def parse_amount(value: object) -> Decimal:
-    """A Decimal from an int, a Decimal or a numeric string; ValueError otherwise
-    (floats included, and NaN or infinity)."""
+    """A Decimal from an int, a Decimal or a string of plain digits ("12.50"); ValueError
+    otherwise (floats included, NaN, infinity, exponents and padded text)."""
     if isinstance(value, bool | float) or not isinstance(value, int | str | Decimal):
-        raise ValueError("not an amount")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation as exc:
-        raise ValueError("not an amount") from exc
+        raise ValueError(_("Not an amount."))
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        raise ValueError(_("Write the amount in digits, such as 1250 or 12.50."))
+    amount = Decimal(value)
     if not amount.is_finite():
-        raise ValueError("not an amount")
+        raise ValueError(_("Not an amount."))
+    return amount
+
+
+def parse_money(value: object, *, currency: str = "", allow_negative: bool = False) -> Decimal:
+    """An amount of money as a page or an API client gives it, or ValueError saying what
+    is wrong: plain digits (`parse_amount`), at most the currency's decimals (two, the
+    most any currency is billed in here, when the door does not know the currency;
+    the service then rounds to it), within what a money column holds, and not below
+    zero unless `allow_negative`. The one rule of the forms' and serializers' money
+    fields."""
+    amount = parse_amount(value)
+    if amount < 0 and not allow_negative:
+        raise ValueError(_("The amount cannot be below zero."))
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(_("The amount is above %(max)s.") % {"max": MAX_AMOUNT})
+    places = minor_units(currency) if currency else 2
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        if places == 0:
+            raise ValueError(_("%(currency)s amounts have no decimals.") % {"currency": currency})
+        raise ValueError(_("Use at most %(places)d decimal places.") % {"places": places})
     return amount
 
 

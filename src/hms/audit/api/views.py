@@ -16,6 +16,8 @@ class AuditEventListApi(APIView):
     """Search the audit trail (auditors)."""
 
     required_permission = Perm.VIEW_AUDIT
+    # Named here so that the schema documents the page (count, next, previous, results).
+    pagination_class = LimitOffsetPagination
 
     class FilterSerializer(Serializer):
         username = PlainTextField(max_length=150, required=False, default="")
@@ -64,6 +66,6 @@ class AuditEventListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         events = selectors.search_events(**filters.validated_data)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

@@ -97,6 +97,12 @@ def test_a_split_payment_with_receipt_and_invoice_pdf(final_invoice, cashier_api
         ({"amount": "-1"}, "amount"),
         ({"amount": "0"}, "amount"),
         ({"amount": "1e12"}, "amount"),
+        ({"amount": "1e3"}, "amount"),
+        ({"amount": " 10 "}, "amount"),
+        ({"amount": "\uff11\uff10"}, "amount"),  # full-width 10
+        ({"amount": "NaN"}, "amount"),
+        ({"amount": "Infinity"}, "amount"),
+        ({"amount": "10.001"}, "amount"),
         ({"amount": "9999"}, "amount"),  # above the balance
         ({"method": "cheque"}, "method"),
         ({"method": "online", "reference": "X1"}, "method"),  # posted by gateways only

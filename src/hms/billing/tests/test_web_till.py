@@ -51,7 +51,7 @@ def test_a_shift_float_that_is_not_an_amount_is_refused_on_its_field(cashier):
 
     assert response.status_code == 400
     assert 'id="id_opening_float"' in response.content.decode()
-    assert "Enter a number." in response.content.decode()
+    assert "Write the amount in digits" in response.content.decode()
     assert not Shift.objects.exists()
 
 
@@ -126,9 +126,15 @@ def test_the_receipt_pdf_is_a_pdf(cashier, till, final_invoice):
         # the card part refused: the cash part is not taken either
         ({"cash": "2000", "card": "856", "card_reference": ""}, "card_reference", "slip number"),
         ({"cash": "2000", "card": "900", "card_reference": "T1"}, "card", "the balance is"),
-        ({"cash": "-5"}, "cash", "greater than or equal to 0"),
-        ({"cash": "1e400"}, "cash", "no more than 12 digits"),
-        ({"cash": "NaN"}, "cash", "Enter a number"),
+        ({"cash": "-5"}, "cash", "cannot be below zero"),
+        ({"cash": "1e400"}, "cash", "Write the amount in digits"),
+        ({"cash": "1e3"}, "cash", "Write the amount in digits"),
+        ({"cash": " 10 "}, "cash", "Write the amount in digits"),
+        ({"cash": "\uff11\uff10"}, "cash", "Write the amount in digits"),  # full-width 10
+        ({"cash": "NaN"}, "cash", "Write the amount in digits"),
+        ({"cash": "Infinity"}, "cash", "Write the amount in digits"),
+        ({"cash": "10.005"}, "cash", "at most 2 decimal places"),
+        ({"cash": "99999999999"}, "cash", "above"),
         ({"cash": "", "card": ""}, "cash", "at least one method"),
         ({"cash": "100", "tendered": "50"}, "tendered", "less than the cash"),
         (

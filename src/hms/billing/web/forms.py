@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hms.accounts.web.forms import PlainCharField
 from hms.billing.models import PaymentMethod
+from hms.core.forms import MoneyField
 from hms.core.models import Department, Facility
 from hms.staff.models import Practitioner
 
@@ -28,14 +29,7 @@ def amount_field(label: str, *, required: bool = False, autofocus: bool = False,
     widget_attrs = {"inputmode": "decimal", "autocomplete": "off", **attrs}
     if autofocus:
         widget_attrs["autofocus"] = True
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        min_value=Decimal("0.00"),
-        max_digits=12,
-        decimal_places=2,
-        widget=forms.TextInput(attrs=widget_attrs),
-    )
+    return MoneyField(label=label, required=required, widget=forms.TextInput(attrs=widget_attrs))
 
 
 def reference_field(label: str = "Reference"):
@@ -74,6 +68,9 @@ class SplitPaymentForm(forms.Form):
     def __init__(self, *args, balance: Decimal, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.balance, self.currency = balance, currency
+        for field in self.fields.values():
+            if isinstance(field, MoneyField):
+                field.currency = currency
 
     def parts(self) -> list[tuple[str, Decimal, str]]:
         """(method, amount, reference) of each method given an amount."""

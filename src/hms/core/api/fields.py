@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from hms.core.api.serializers import Serializer
+from hms.core.money import parse_money
 from hms.core.text import clean_text
 
 
@@ -68,6 +69,25 @@ class StrictDateField(serializers.DateField):
             return dt.date.fromisoformat(data)
         except ValueError:
             self.fail("impossible", value=data)
+
+
+class MoneyField(serializers.Field):
+    """An amount of money: a string of plain digits ("12.50") or an integer, at most the
+    currency's decimals (`hms.core.money.parse_money`, the pages' rule too). Floats are
+    refused: 0.1 + 0.2 is not 0.3 in binary, and money must be exact."""
+
+    def __init__(self, *, currency: str = "", allow_negative: bool = False, **kwargs):
+        self.currency, self.allow_negative = currency, allow_negative
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return parse_money(data, currency=self.currency, allow_negative=self.allow_negative)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+
+    def to_representation(self, value):
+        return str(value)
 
 
 class StrictSerializer(Serializer):
