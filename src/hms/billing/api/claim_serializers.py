@@ -46,7 +46,7 @@ class ClaimSerializer(Serializer):
     adjusted_amount = AmountField()
     patient_responsibility = AmountField()
     denial_reason_codes = serializers.ListField(child=serializers.CharField())
-    submitted_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
 
@@ -59,7 +59,7 @@ class RemittanceSerializer(Serializer):
     payer = serializers.CharField(source="payer.code")
     trace_number = serializers.CharField()
     payment_method = serializers.CharField()
-    payment_date = serializers.DateField()
+    payment_date = serializers.DateField(allow_null=True)
     total_paid = AmountField()
     currency = serializers.CharField()
     file_name = serializers.CharField()

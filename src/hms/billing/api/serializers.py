@@ -55,7 +55,7 @@ class PriceSerializer(Serializer):
     amount = AmountField()
     tax_rate = AmountField()
     valid_from = serializers.DateField()
-    valid_until = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
 
 
 class ChargeSerializer(Serializer):
@@ -106,7 +106,7 @@ class CreditNoteSerializer(Serializer):
 
 class InvoiceSerializer(Serializer):
     id = serializers.UUIDField(source="external_id")
-    number = serializers.CharField()
+    number = serializers.CharField(allow_null=True)
     status = serializers.CharField()
     patient = serializers.UUIDField(source="patient.external_id")
     encounter = serializers.UUIDField(source="encounter.external_id", default=None)
@@ -120,12 +120,12 @@ class InvoiceSerializer(Serializer):
     amount_credited = AmountField()
     balance = AmountField()
     void_reason = serializers.CharField()
-    voided_at = serializers.DateTimeField()
+    voided_at = serializers.DateTimeField(allow_null=True)
     # The insurance split, set at finalisation when a coverage was in force (else null).
     payer_amount = AmountField(allow_null=True)
     patient_amount = AmountField(allow_null=True)
     discount_reason = serializers.CharField()
-    finalised_at = serializers.DateTimeField()
+    finalised_at = serializers.DateTimeField(allow_null=True)
     lines = InvoiceLineSerializer(many=True)
 
 

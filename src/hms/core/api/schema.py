@@ -15,6 +15,8 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_lib_doc_excludes
 from rest_framework import serializers
 
+from hms.core.api.fields import WALL_CLOCK_SCHEMA
+
 # The answers any operation can give besides its own: a body or query it cannot use,
 # no or a bad token, a role that may not, a record not there or not the caller's to
 # see, a conflicting state, a body too large, a body in another media type.
@@ -55,6 +57,13 @@ class AutoSchema(openapi.AutoSchema):
         return operation_id
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if isinstance(field, serializers.TimeField):
+            # A time of day on the facility's clock, with no zone: OpenAPI's
+            # `format: time` (RFC 3339 full-time) would demand an offset.
+            schema = {**WALL_CLOCK_SCHEMA}
+            if field.allow_null:
+                schema["nullable"] = True
+            return schema
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         # An output field with default=None says None when its source is missing
         # (`department.code` of a row with no department): the answer holds null.

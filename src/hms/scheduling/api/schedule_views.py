@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
 from hms.core.api.fields import (
+    LocalTimeField,
     PlainTextField,
     StrictBooleanField,
     StrictDateField,
@@ -74,13 +75,13 @@ class ScheduleListCreateApi(PermissionByMethod, APIView):
         room = PlainTextField(required=False, allow_blank=True, max_length=20, default="")
         kind = serializers.ChoiceField(choices=AppointmentKind.choices, default="new")
         weekday = StrictIntegerField(min_value=0, max_value=6)
-        starts_at = serializers.TimeField()
-        ends_at = serializers.TimeField()
+        starts_at = LocalTimeField()
+        ends_at = LocalTimeField()
         slot_minutes = StrictIntegerField(min_value=1, max_value=480)
         capacity = StrictIntegerField(min_value=1, max_value=services.MAX_CAPACITY, default=1)
         emergency_slots = StrictIntegerField(min_value=0, default=0)
         breaks = serializers.ListField(
-            child=serializers.ListField(child=serializers.TimeField(), min_length=2, max_length=2),
+            child=serializers.ListField(child=LocalTimeField(), min_length=2, max_length=2),
             required=False,
             default=list,
             max_length=20,

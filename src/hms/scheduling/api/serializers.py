@@ -113,7 +113,7 @@ class ScheduleSerializer(Serializer):
     breaks = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     double_book_no_shows = serializers.BooleanField()
     valid_from = serializers.DateField()
-    valid_until = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
 
 
 class BlockSerializer(Serializer):
