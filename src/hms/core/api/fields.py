@@ -90,6 +90,23 @@ class MoneyField(serializers.Field):
         return str(value)
 
 
+_WALL_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+WALL_CLOCK_SCHEMA = {"type": "string", "pattern": _WALL_CLOCK, "example": "08:30"}
+
+
+class LocalTimeField(serializers.TimeField):
+    """A time of day on the facility's clock, HH:MM or HH:MM:SS. DRF's own takes
+    "08:00Z" or "08:00+03:00" and drops the offset, so a client that meant UTC would
+    get a session three hours off; an offset is refused instead."""
+
+    default_error_messages = {"invalid": "Use a time of day written HH:MM, with no zone."}
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.match(_WALL_CLOCK, value):
+            self.fail("invalid")
+        return super().to_internal_value(value)
+
+
 class StrictSerializer(Serializer):
     """Refuses keys it does not know, so a misspelt field is an error, not ignored."""
 
