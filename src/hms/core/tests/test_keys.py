@@ -41,7 +41,9 @@ def add_patient(facility, n: int, **fields):
         phone_index=crypto.blind_index(fields["phone"], kind="phone"),
         **fields,
     )
-    patient.identifiers.create(system="national_id", value=f"3030{n:04d}", value_index=f"index{n}")
+    patient.identifiers.create(
+        facility=facility, system="national_id", value=f"3030{n:04d}", value_index=f"index{n}"
+    )
     patient.contacts.create(name="Omar Hassan", relationship="brother", phone="+254722000111")
     return patient
 
