@@ -17,7 +17,7 @@ from hms.audit.services import record_patients_shown
 from hms.core.models import Facility
 from hms.core.rows import Columns, fetch
 from hms.scheduling import times
-from hms.scheduling.models import Appointment, Room, Schedule, Slot, WaitlistEntry
+from hms.scheduling.models import Appointment, QueueTicket, Room, Schedule, Slot, WaitlistEntry
 from hms.staff.models import Practitioner
 
 
@@ -296,3 +296,26 @@ def rooms(*, viewer: Any, facility: Facility | None) -> list[Room]:
     if facility is None or not can_view(viewer, facility):
         return []
     return list(Room.objects.filter(facility=facility, is_active=True).select_related("department"))
+
+
+def today_in_figures(*, facility: Facility, practitioner: Practitioner | None = None) -> dict:
+    """The facility's day so far, for the home page: appointments still to arrive,
+    tickets waiting (for `practitioner` or anyone, when given) and called. Counts only:
+    no patient is named."""
+    zone = times.zone_of(facility)
+    today = timezone.localdate(timezone=zone)
+    start = times.at(today, dt.time(), zone)
+    to_arrive = Appointment.objects.filter(
+        facility=facility,
+        status=Appointment.Status.BOOKED,
+        starts_at__gte=start,
+        starts_at__lt=start + dt.timedelta(days=1),
+    ).count()
+    tickets = QueueTicket.objects.filter(facility=facility, day=today)
+    if practitioner is not None:
+        tickets = tickets.filter(Q(practitioner=practitioner) | Q(practitioner__isnull=True))
+    counts = tickets.aggregate(
+        waiting=Count("id", filter=Q(status=QueueTicket.Status.WAITING)),
+        called=Count("id", filter=Q(status=QueueTicket.Status.CALLED)),
+    )
+    return {"to_arrive": to_arrive, **counts}

@@ -1,69 +1,23 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django_otp import user_has_device
 
 from hms.accounts import policies
-from hms.accounts import selectors as account_selectors
 from hms.accounts.permissions import Perm
 from hms.audit import selectors as audit_selectors
 from hms.audit.services import Action, Outcome, record_event
+from hms.web import home_cards
 
 
 def _greeting() -> str:
     hour = timezone.localtime().hour
     return "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
-
-
-def _cards(request: HttpRequest) -> list[dict[str, object]]:
-    user, facility = request.user, request.facility
-    cards = []
-    if policies.has_permission(user, Perm.MANAGE_USERS, facility):
-        summary = account_selectors.user_security_summary(facility=facility)
-        cards.append(
-            {
-                "title": "Administration",
-                "figures": [
-                    ("Active users", summary["active_users"]),
-                    ("Owe two-factor enrolment", summary["awaiting_two_factor"]),
-                    ("Locked out now", summary["locked"]),
-                ],
-                "links": [
-                    ("Users", reverse("accounts:user-list")),
-                    ("Add a user", reverse("accounts:user-create")),
-                    ("Facilities, departments, roles", reverse("admin:index")),
-                ],
-            }
-        )
-    if policies.has_permission(user, Perm.VIEW_AUDIT, facility):
-        day = audit_selectors.summary_since(timezone.now() - timedelta(hours=24))
-        cards.append(
-            {
-                "title": "Audit, last 24 hours",
-                "figures": [
-                    ("Events", day["events"]),
-                    ("Failed sign-ins", day["failed_sign_ins"]),
-                    ("Refused requests", day["denied"]),
-                ],
-                "links": [
-                    ("Search the trail", reverse("audit:search")),
-                    (
-                        "Failed sign-ins",
-                        reverse("audit:search") + "?action=login_failed",
-                    ),
-                    ("Verify the chain", reverse("audit:verify")),
-                ],
-            }
-        )
-    return cards
 
 
 @login_required
@@ -77,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "patient_search": policies.has_permission(user, Perm.VIEW_PATIENT, facility),
             "can_register": policies.has_permission(user, Perm.REGISTER_PATIENT, facility),
             "greeting": _greeting(),
-            "cards": _cards(request),
+            "cards": home_cards.cards_for(user, facility),
             "has_2fa": user_has_device(request.user, confirmed=True),
             "recent_sign_ins": audit_selectors.recent_sign_ins(user=request.user),
         },
