@@ -17,6 +17,14 @@ from hms.core.models import BaseModel, Facility
 
 class User(AbstractUser):
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Where the user lands at sign-in: the facility they last switched to, while they
+    # hold a role there, else the one an administrator set, else the first by name.
+    last_facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["username"]

@@ -13,6 +13,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hms.accounts import policies
@@ -167,6 +168,48 @@ def _check_manages(actor: Any, user: User, facility: Facility) -> None:
     policies.check_permission(actor, Perm.MANAGE_USERS, facility)
     if not RoleAssignment.objects.filter(user=user, facility=facility).exists():
         raise NotPermitted("That user holds no role in this facility.")
+
+
+def remember_facility(*, user: User, facility: Facility) -> User:
+    """Note the facility the user switched to, where they land at their next sign-in.
+
+    NotPermitted unless they hold a role there.
+    """
+    if facility not in policies.facilities_of(user):
+        raise NotPermitted(_("You hold no role in that facility."))
+    if user.last_facility_id != facility.pk:
+        with transaction.atomic():
+            user.last_facility = facility
+            user.save(update_fields=["last_facility"])
+            record_event(
+                action=Action.UPDATE, actor=user, obj=user, reason=f"switched to {facility.code}"
+            )
+    return user
+
+
+def set_default_facility(
+    *, actor: Any, user: User, facility: Facility, default: Facility | None
+) -> User:
+    """Set (or with None clear) the facility `user` lands in at sign-in when they have
+    not switched to one of theirs: MANAGE_USERS in `facility`, where the user holds a
+    role; InvalidInput unless the user holds a role in `default` too."""
+    _check_manages(actor, user, facility)
+    if default is not None and default not in policies.facilities_of(user):
+        raise InvalidInput(
+            _("The user holds no role in that facility."),
+            field="default_facility",
+            code=Code.INVALID_FACILITY,
+        )
+    with transaction.atomic():
+        user.default_facility = default
+        user.save(update_fields=["default_facility"])
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=user,
+            reason=f"default facility {default.code if default else 'cleared'}",
+        )
+    return user
 
 
 def set_user_active(

@@ -18,7 +18,7 @@ FACILITY_HEADER = "HTTP_X_HMS_FACILITY"
 
 def choose_facility(request: HttpRequest, user: Any) -> Facility | None:
     """The facility the user acts in: the one chosen (session or X-HMS-Facility header)
-    if they hold a role there, else their first one."""
+    if they hold a role there, else where they land (`landing_facility`)."""
     facilities = policies.facilities_of(user)
     if not facilities:
         return None
@@ -27,6 +27,16 @@ def choose_facility(request: HttpRequest, user: Any) -> Facility | None:
     for facility in facilities:
         if facility.code == wanted_code or (not wanted_code and facility.pk == wanted_id):
             return facility
+    return landing_facility(user, facilities)
+
+
+def landing_facility(user: Any, facilities: list[Facility]) -> Facility:
+    """Of the facilities where the user holds a role (by name): the one they last
+    switched to, else the default an administrator set, else the first."""
+    by_id = {facility.pk: facility for facility in facilities}
+    for preferred in (user.last_facility_id, user.default_facility_id):
+        if preferred in by_id:
+            return by_id[preferred]
     return facilities[0]
 
 

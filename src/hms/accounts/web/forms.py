@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from hms.accounts.permissions import ROLE_CHOICES
 from hms.core.text import clean_text
@@ -121,3 +122,21 @@ class RolesForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = PlainCharField(max_length=300, required=False)
+
+
+class DefaultFacilityForm(forms.Form):
+    """Where a user lands at sign-in until they switch to one of their facilities."""
+
+    default_facility = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        to_field_name="external_id",
+        label=_("Default facility"),
+        empty_label=_("(none: the first by name)"),
+        help_text=_("Where the user lands at sign-in, unless they last switched elsewhere."),
+        error_messages={"invalid_choice": _("The user holds no role in that facility.")},
+    )
+
+    def __init__(self, *args, facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_facility"].queryset = facilities

@@ -6,16 +6,18 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from hms.accounts import services
 from hms.accounts.models import RoleAssignment, User
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
-from hms.accounts.web.forms import ReasonForm, RolesForm, UserCreateForm
+from hms.accounts.web.forms import DefaultFacilityForm, ReasonForm, RolesForm, UserCreateForm
 from hms.audit.services import Action, record_event
 from hms.core.errors import DomainError
 from hms.core.forms import add_domain_error
+from hms.core.models import Facility
 
 
 def _facility_users(facility):
@@ -69,10 +71,13 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_detail(request: HttpRequest, external_id) -> HttpResponse:
     user = get_object_or_404(_facility_users(request.facility), external_id=external_id)
     current = [a.role.code for a in user.here]
-    roles_form = RolesForm(initial={"roles": current})
+    forms = {
+        "roles_form": RolesForm(initial={"roles": current}),
+        "facility_form": _default_facility_form(user),
+    }
     status = 200
     if request.method == "POST":
-        status, roles_form = _apply_user_action(request, user, roles_form)
+        status = _apply_user_action(request, user, forms)
         if status == 302:
             return redirect("accounts:user-detail", external_id=user.external_id)
     else:
@@ -82,7 +87,7 @@ def user_detail(request: HttpRequest, external_id) -> HttpResponse:
         "accounts/user_detail.html",
         {
             "subject": user,
-            "roles_form": roles_form,
+            **forms,
             "reason_form": ReasonForm(),
             "has_2fa": user_has_device(user, confirmed=True),
         },
@@ -90,13 +95,25 @@ def user_detail(request: HttpRequest, external_id) -> HttpResponse:
     )
 
 
-def _apply_user_action(request: HttpRequest, user: User, roles_form: RolesForm):
+def _default_facility_form(user: User, data=None) -> DefaultFacilityForm:
+    facilities = Facility.objects.filter(role_assignments__user=user, is_active=True)
+    default = user.default_facility
+    return DefaultFacilityForm(
+        data,
+        facilities=facilities.distinct().order_by("name"),
+        initial={"default_facility": default.external_id if default else None},
+    )
+
+
+def _apply_user_action(request: HttpRequest, user: User, forms: dict) -> int:
+    """Apply the POSTed action; the status to answer (302 when done). A form with
+    errors replaces its blank one in `forms`."""
     action = request.POST.get("action")
     try:
         if action == "roles":
-            roles_form = RolesForm(request.POST)
+            roles_form = forms["roles_form"] = RolesForm(request.POST)
             if not roles_form.is_valid():
-                return 400, roles_form
+                return 400
             services.assign_roles(
                 actor=request.user,
                 user=user,
@@ -108,7 +125,7 @@ def _apply_user_action(request: HttpRequest, user: User, roles_form: RolesForm):
             reason = ReasonForm(request.POST)
             if not reason.is_valid():
                 messages.error(request, "The reason has characters that are not allowed.")
-                return 400, roles_form
+                return 400
             services.set_user_active(
                 actor=request.user,
                 user=user,
@@ -126,10 +143,21 @@ def _apply_user_action(request: HttpRequest, user: User, roles_form: RolesForm):
         elif action == "unlock":
             services.unlock_user(actor=request.user, user=user, facility=request.facility)
             messages.success(request, "Sign-in lockout lifted.")
+        elif action == "default_facility":
+            form = forms["facility_form"] = _default_facility_form(user, request.POST)
+            if not form.is_valid():
+                return 400
+            services.set_default_facility(
+                actor=request.user,
+                user=user,
+                facility=request.facility,
+                default=form.cleaned_data["default_facility"],
+            )
+            messages.success(request, _("Default facility saved."))
         else:
             messages.error(request, "Unknown action.")
-            return 400, roles_form
+            return 400
     except DomainError as exc:
         messages.error(request, exc.message)
-        return exc.status, roles_form
-    return 302, roles_form
+        return exc.status
+    return 302

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -255,10 +256,11 @@ def switch_facility(request: HttpRequest) -> HttpResponse:
     wanted = request.POST.get("facility", "")
     for facility in policies.facilities_of(request.user):
         if str(facility.external_id) == wanted:
+            services.remember_facility(user=request.user, facility=facility)
             request.session[FACILITY_SESSION_KEY] = facility.pk
             break
     else:
-        messages.error(request, "You hold no role in that facility.")
+        messages.error(request, _("You hold no role in that facility."))
     return redirect("web:home")
 
 
