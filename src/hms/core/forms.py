@@ -1,9 +1,28 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from hms.core.errors import DomainError
 from hms.core.money import parse_money
+
+# How dates are typed and shown in a box: day first, as the registration desk types
+# birth dates and as ID cards print them. A browser's own date box shows the date in
+# the browser's locale (12/08/2026 in a US English one), so boxes are plain text.
+DAY_FORMAT = "%d/%m/%Y"
+DAY_PLACEHOLDER = _("dd/mm/yyyy")
+
+
+class DayField(forms.DateField):
+    """A date typed day first (08/12/2026), or as ISO 8601 (2026-12-08), which links
+    and API clients send."""
+
+    widget = forms.DateInput(
+        format=DAY_FORMAT,
+        attrs={"placeholder": DAY_PLACEHOLDER, "inputmode": "numeric", "autocomplete": "off"},
+    )
+    input_formats = [DAY_FORMAT, "%Y-%m-%d"]
+    default_error_messages = {"invalid": _("Enter a date as dd/mm/yyyy (or yyyy-mm-dd).")}
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:

@@ -1,6 +1,8 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from hms.audit.models import AuditEvent
+from hms.core.forms import DayField
 from hms.core.text import clean_text
 
 
@@ -10,19 +12,15 @@ class AuditSearchForm(forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
     )
-    patient_id = forms.CharField(required=False, max_length=64, label="Patient id")
+    patient_id = forms.CharField(required=False, max_length=64, label=_("Patient: MRN, name or id"))
     action = forms.ChoiceField(
         required=False, choices=[("", "Any action"), *AuditEvent.Action.choices]
     )
     outcome = forms.ChoiceField(
         required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices]
     )
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DayField(required=False, label="From")
+    date_to = DayField(required=False, label="To")
 
     def clean_username(self) -> str:
         return clean_text(self.cleaned_data["username"])

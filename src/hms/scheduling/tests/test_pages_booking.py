@@ -99,7 +99,7 @@ def test_a_taken_slot_shows_the_message_and_the_next_free_slots(
         ({"kind": "new", "reason": "a\x00b"}, "reason", "control character"),
         ({"kind": "new", "reason": "x" * 301}, "reason", "at most 300 characters"),
         ({"kind": "new", "choice": "p:<script>"}, "choice", "Choose a doctor or a specialty"),
-        ({"kind": "new", "from_date": "31/02/2026"}, "from_date", "Enter a valid date."),
+        ({"kind": "new", "from_date": "31/02/2026"}, "from_date", "Enter a date as dd/mm/yyyy"),
     ],
 )
 def test_hostile_input_is_a_form_error_and_nothing_is_booked(

@@ -56,7 +56,7 @@ def test_a_session_added_on_the_page_opens_its_slots(office, practitioner, room,
     [
         ({"ends_at": "13:00"}, "The session must end after it starts."),
         ({"slot_minutes": "0"}, "greater than or equal to 1"),
-        ({"valid_from": "2026-02-30"}, "Enter a valid date."),
+        ({"valid_from": "2026-02-30"}, "Enter a date as dd/mm/yyyy (or yyyy-mm-dd)."),
         ({"break_from": "15:00", "break_to": ""}, "or neither"),
         ({"break_from": "17:00", "break_to": "18:00"}, "inside the session"),
         ({"starts_at": "'; DROP TABLE x;--"}, "Enter a valid time."),

@@ -8,6 +8,7 @@ import uuid
 from django import forms
 
 from hms.accounts.web.forms import PlainCharField
+from hms.core.forms import DayField
 from hms.scheduling.models import AppointmentKind, QueueTicket
 
 REASON_MAX = 300
@@ -41,12 +42,7 @@ class SlotsForm(forms.Form):
     """Which free slots to offer: of whom, from which day."""
 
     choice = ChoiceField(required=False, max_length=60)
-    from_date = forms.DateField(
-        label="From",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-    )
+    from_date = DayField(label="From", required=False)
 
 
 class BookingForm(SlotsForm):
@@ -118,12 +114,7 @@ class CallNextForm(forms.Form):
 class WaitlistForm(SlotsForm):
     """Wait for an earlier slot of the doctor or specialty chosen on the booking page."""
 
-    latest = forms.DateField(
-        label="Until",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-    )
+    latest = DayField(label="Until", required=False)
     reason = PlainCharField(label="Note (optional)", max_length=REASON_MAX, required=False)
 
 

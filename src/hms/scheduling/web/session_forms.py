@@ -6,9 +6,9 @@ from __future__ import annotations
 from django import forms
 
 from hms.accounts.web.forms import PlainCharField
+from hms.core.forms import DayField
 from hms.scheduling.models import AppointmentKind, Schedule, ScheduleBlock
 
-_DATE = {"widget": forms.DateInput(attrs={"type": "date"}), "input_formats": ["%Y-%m-%d"]}
 _TIME = {"widget": forms.TimeInput(attrs={"type": "time"}), "input_formats": ["%H:%M"]}
 _WHEN = {
     "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -32,8 +32,8 @@ class SessionForm(forms.Form):
     double_book_no_shows = forms.BooleanField(
         label="Double-book the slots of chronic no-shows", required=False
     )
-    valid_from = forms.DateField(label="First day", **_DATE)
-    valid_until = forms.DateField(label="Last day (optional)", required=False, **_DATE)
+    valid_from = DayField(label="First day")
+    valid_until = DayField(label="Last day (optional)", required=False)
 
     def __init__(self, *args, rooms=(), **kwargs):
         super().__init__(*args, **kwargs)
