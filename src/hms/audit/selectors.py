@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from hms.audit import directory
 from hms.audit.models import GENESIS_HASH, AuditEvent, AuditEventPatient, ChainHead
 
 
@@ -21,11 +22,14 @@ def search_events(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[AuditEvent]:
+    """The events matching every filter given, newest first. `patient_id` is a patient's
+    public id, MRN or the words of their name: the events naming any record it fits."""
     qs = AuditEvent.objects.all()
     if username:
         qs = qs.filter(username__iexact=username)
     if patient_id:
-        qs = qs.filter(id__in=events_naming([patient_id]))
+        named = [patient_id, *directory.patients_matching(patient_id)]
+        qs = qs.filter(id__in=events_naming(named))
     if action:
         qs = qs.filter(action=action)
     if outcome:
@@ -35,6 +39,32 @@ def search_events(
     if date_to:
         qs = qs.filter(at__lte=_utc(date_to, time.max, fallback=datetime.max.replace(tzinfo=UTC)))
     return qs.order_by("-id")
+
+
+@dataclass(frozen=True)
+class PatientShown:
+    id: str
+    label: directory.PatientLabel | None  # None: no such record here (or not a patient id)
+
+
+# Patients listed per event on the auditor's page; the rest are counted.
+LISTED = 3
+
+
+def patients_of(
+    events: Iterable[AuditEvent], *, listed: int | None = LISTED
+) -> dict[int, tuple[list[PatientShown], int]]:
+    """Per event, the first `listed` (or all) patients it names with their name and MRN,
+    and how many more; one lookup for the whole page."""
+    events = list(events)
+    found = directory.labels({p for e in events for p in e.patients_named[:listed]})
+    return {
+        e.id: (
+            [PatientShown(p, found.get(p)) for p in e.patients_named[:listed]],
+            len(e.patients_named[listed:]) if listed is not None else 0,
+        )
+        for e in events
+    }
 
 
 def events_naming(patient_ids: list[str]) -> QuerySet:

@@ -91,6 +91,17 @@ def collecting_patients_shown() -> Iterator[PatientsShown]:
         _shown.reset(token)
 
 
+@contextmanager
+def reading_patients_not_shown() -> Iterator[None]:
+    """Patient rows read inside are not noted as shown: candidates a duplicate check
+    scores and drops, for instance. What is then shown is noted as it is read again."""
+    token = _shown.set(None)
+    try:
+        yield
+    finally:
+        _shown.reset(token)
+
+
 def note_patients_shown(patient_ids: Iterable[object], *, what: str = "") -> bool:
     """Note patients (by public id) whose data this request shows.
 

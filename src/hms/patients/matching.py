@@ -20,6 +20,7 @@ from enum import Enum
 import jellyfish
 from django.db import connection
 
+from hms.core import context
 from hms.core.names import tokens
 from hms.patients import blocking
 from hms.patients.models import Patient, PatientIdentifier
@@ -309,9 +310,10 @@ def find_likely_duplicates(
 ) -> list[Match]:
     """Active patients of the facility that may be the person described by `probe`,
     best first."""
-    candidates = [
-        p for p in blocking.candidates(probe, facility_id=facility_id) if p.pk != exclude_id
-    ]
+    with context.reading_patients_not_shown():
+        candidates = [
+            p for p in blocking.candidates(probe, facility_id=facility_id) if p.pk != exclude_id
+        ]
     if not candidates:
         return []
     identifiers: dict[int, list[tuple[str, str]]] = {}

@@ -12,6 +12,14 @@ from hms.core.api.fields import PlainTextField
 from hms.core.api.serializers import Serializer
 
 
+class AuditedPatientSerializer(serializers.Serializer):
+    """A patient an event names: name and MRN are null when the id names no record."""
+
+    id = serializers.CharField()
+    name = serializers.CharField(source="label.name", allow_null=True, default=None)
+    mrn = serializers.CharField(source="label.mrn", allow_null=True, default=None)
+
+
 class AuditEventListApi(APIView):
     """Search the audit trail (auditors)."""
 
@@ -21,7 +29,12 @@ class AuditEventListApi(APIView):
 
     class FilterSerializer(Serializer):
         username = PlainTextField(max_length=150, required=False, default="")
-        patient_id = PlainTextField(max_length=64, required=False, default="")
+        patient_id = PlainTextField(
+            max_length=64,
+            required=False,
+            default="",
+            help_text="A patient's id, MRN or the words of their name.",
+        )
         action = serializers.ChoiceField(
             choices=AuditEvent.Action.choices, required=False, default=""
         )
@@ -40,6 +53,10 @@ class AuditEventListApi(APIView):
             return data
 
     class OutputSerializer(serializers.ModelSerializer):
+        # Every patient the event names, with their name and MRN (null when the id names
+        # no record here).
+        patients = AuditedPatientSerializer(many=True, read_only=True, source="shown")
+
         class Meta:
             model = AuditEvent
             fields = [
@@ -52,6 +69,7 @@ class AuditEventListApi(APIView):
                 "object_type",
                 "object_id",
                 "patient_id",
+                "patients",
                 "source_ip",
                 "user_agent",
                 "channel",
@@ -68,4 +86,7 @@ class AuditEventListApi(APIView):
         events = selectors.search_events(**filters.validated_data)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, view=self)
+        shown = selectors.patients_of(page, listed=None)
+        for event in page:
+            event.shown, _ = shown[event.id]
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

@@ -68,7 +68,10 @@ def snapshot() -> tuple:
         list(PatientMerge.objects.order_by("pk").values_list("pk", "undone_at")),
         TimelineEntry.objects.count(),
         list(DuplicateCandidate.objects.order_by("pk").values_list("pk", "status", "decided_by")),
-        AuditEvent.objects.filter(outcome=AuditEvent.Outcome.SUCCESS).count(),
+        # Reads are not changes: a refused form shows the records again.
+        AuditEvent.objects.filter(outcome=AuditEvent.Outcome.SUCCESS)
+        .exclude(action=AuditEvent.Action.READ)
+        .count(),
     )
 
 

@@ -66,6 +66,7 @@ def test_each_event_carries_its_fields_and_hashes_with_times_in_the_facility_zon
             "object_type": "",
             "object_id": "",
             "patient_id": "MRN-1",
+            "patients": [{"id": "MRN-1", "name": None, "mrn": None}],
             "source_ip": "",
             "user_agent": "",
             "channel": "system",
