@@ -1,6 +1,9 @@
 """/audit/verify/: the chain check from the browser."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from hms.audit.tests.helpers import raw_sql
 
@@ -54,3 +57,22 @@ def test_post_on_a_tampered_chain_names_the_broken_row(trail, client_for):
     assert (
         f"Broken at row {row}: row {row} was altered (its content no longer matches its hash)."
     ).encode() in response.content
+
+
+@pytest.mark.django_db
+def test_post_on_an_emptied_trail_names_the_anchored_rows_as_missing(trail, client_for):
+    # given: the trail anchored, then emptied with the guards off
+    call_command("audit", "anchor", stdout=io.StringIO())
+    auditor = client_for("auditor")
+    with raw_sql() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent")
+        cursor.execute("DELETE FROM audit_chainhead")
+
+    # when
+    response = auditor.post("/audit/verify/")
+
+    # then: the chain alone would read as intact
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.ok, report.bad_row) == (False, 1)
+    assert report.problem.startswith("rows 1 to 5 are missing (row 5 was anchored at ")
