@@ -24,6 +24,7 @@ EXPORT_FIELDS = [
     "object_type",
     "object_id",
     "patient_id",
+    "patient_ids",
     "source_ip",
     "user_agent",
     "channel",
@@ -50,6 +51,11 @@ def search(request: HttpRequest) -> HttpResponse:
         if events is not None
         else None
     )
+    if page is not None:
+        # Who each event's patients are (name and MRN), looked up once for the page.
+        shown = selectors.patients_of(page)
+        for event in page:
+            event.shown, event.more = shown[event.id]
     template = (
         "audit/search.html#results" if request.headers.get("HX-Request") else "audit/search.html"
     )
