@@ -11,22 +11,16 @@ from typing import Any
 from django import forms
 
 from hms.core.errors import InvalidInput
+from hms.core.forms import DayField
 
 # A daily report over years would be thousands of rows; a year is what finance asks for.
 MAX_DAYS = 366
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 31)
-_FORMATS = ["%Y-%m-%d"]
 
 
 def _day(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
-    )
+    return DayField(label=label, required=False)
 
 
 def _in_range(value: dt.date | None) -> dt.date | None:

@@ -1,18 +1,19 @@
 """The report pages: an index, and one page per report with its filter form, its
-tables and chart, and the same rows as CSV or XLSX (?format=csv|xlsx)."""
+tables and chart, and the same rows as CSV or XLSX (?format=csv|xlsx); the chart is the
+page's image of its own (?format=svg)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.billing.reports import exports
-from hms.billing.reports.charts import chart_image
+from hms.billing.reports.charts import chart_svg, has_chart
 from hms.billing.reports.registry import REPORTS, ReportKind, filter_form
 from hms.billing.reports.tables import Report, Table
 
@@ -45,12 +46,14 @@ def report_page(kind: ReportKind):
         wanted = request.GET.get("format", "")
         if wanted in _DOWNLOADS:
             return _download(report, wanted)
+        if wanted == "svg":
+            return _chart(report, kind)
         context = {
             "kind": kind,
             "form": form,
             "report": report,
             "tables": [_shown(table) for table in report.tables],
-            "chart": chart_image(report, kind.chart),
+            "chart": has_chart(report, kind.chart),
             "query": _query(report),
         }
         return render(request, "billing/reports/report.html", context)
@@ -78,6 +81,13 @@ def _shown(table: Table) -> dict:
 
 def _query(report: Report) -> str:
     return "&".join(f"{key}={day.isoformat()}" for key, day in report.filters.items())
+
+
+def _chart(report: Report, kind: ReportKind) -> HttpResponse:
+    svg = chart_svg(report, kind.chart)
+    if svg is None:
+        raise Http404("Nothing to draw.")
+    return HttpResponse(svg, content_type="image/svg+xml")
 
 
 def _download(report: Report, wanted: str) -> HttpResponse:

@@ -3,7 +3,6 @@ rows through every door, and a bad filter refused with a message naming the fiel
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import io
@@ -13,6 +12,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from hms.billing.models import Invoice
 from hms.billing.reports.exports import as_csv
 from hms.billing.reports.tables import MONEY, TEXT, Column, Report, Table
 from hms.billing.tests.test_reports_selectors import AS_OF, at, invoice_on, pay, plan  # noqa: F401
@@ -48,14 +48,47 @@ def test_the_aging_page_shows_its_table_and_a_chart_drawn_on_the_server(owed, cl
         assert amount in text
     assert 'href="?as_of=2026-06-30&amp;format=csv"' in text
     assert 'href="?as_of=2026-06-30&amp;format=xlsx"' in text
-    prefix = 'src="data:image/svg+xml;base64,'
-    assert prefix in text
-    encoded = text.split(prefix, 1)[1].split('"', 1)[0]
-    svg = base64.b64decode(encoded).decode()
+    # the chart is an image of its own, so the page does not wait for it to be drawn
+    assert 'src="?as_of=2026-06-30&amp;format=svg"' in text
+    chart = client_for("cashier").get(AGING, {"as_of": "2026-06-30", "format": "svg"})
+    svg = chart.content.decode()
+    assert (chart.status_code, chart["Content-Type"]) == (200, "image/svg+xml")
     assert svg.lstrip().startswith("<?xml")
     assert "<svg" in svg
     assert "<script" not in svg
     assert "<script" not in text.split("<main", 1)[1]
+
+
+def test_the_same_figures_are_drawn_once_and_new_figures_anew(
+    owed, client_for, cashier, monkeypatch
+):
+    from django.core.cache import cache
+
+    from hms.billing.reports import charts
+
+    cache.clear()  # drawings other tests left
+    drawn = []
+    real = charts._draw
+    monkeypatch.setattr(charts, "_draw", lambda *a: drawn.append(a) or real(*a))
+    client = client_for("cashier")
+    query = {"as_of": "2026-06-30", "format": "svg"}
+
+    first, again = client.get(AGING, query).content, client.get(AGING, query).content
+    unpaid = Invoice.objects.filter(status="final").order_by("id").first()
+    pay(at(dt.date(2026, 6, 22)), cashier, unpaid, "5", "card", "SLIP-Q")
+    changed = client.get(AGING, query).content
+
+    assert first == again
+    assert changed != first
+    assert len(drawn) == 2
+
+
+def test_a_report_with_nothing_to_draw_has_no_chart(client_for):
+    page = client_for("cashier").get(AGING, {"as_of": "2026-06-30"}).content.decode()
+    chart = client_for("cashier").get(AGING, {"as_of": "2026-06-30", "format": "svg"})
+
+    assert 'data-testid="chart"' not in page
+    assert chart.status_code == 404
 
 
 def test_the_csv_holds_the_rows_of_the_page(owed, client_for):
@@ -149,16 +182,16 @@ def test_each_period_report_opens_with_no_filters_and_nothing_to_show(name, clie
 # --- hostile filters -------------------------------------------------------------------------
 
 BAD_FILTERS = [
-    ("collections", {"date_from": "2026-13-01"}, "date_from", "Enter a date as YYYY-MM-DD."),
-    ("revenue", {"date_from": "yesterday"}, "date_from", "Enter a date as YYYY-MM-DD."),
+    ("collections", {"date_from": "2026-13-01"}, "date_from", "Enter a date as dd/mm/yyyy (or yyyy-mm-dd)."),
+    ("revenue", {"date_from": "yesterday"}, "date_from", "Enter a date as dd/mm/yyyy (or yyyy-mm-dd)."),
     ("claims", {"date_from": "2026-03-02", "date_to": "2026-03-01"}, "date_to",
      "The end of the period is before its start."),
     ("collections", {"date_from": "2020-01-01", "date_to": "2026-01-01"}, "date_to",
      "Choose a period of at most 366 days."),
-    ("revenue", {"date_to": "9" * 10_000}, "date_to", "Enter a date as YYYY-MM-DD."),
+    ("revenue", {"date_to": "9" * 10_000}, "date_to", "Enter a date as dd/mm/yyyy (or yyyy-mm-dd)."),
     ("aging", {"as_of": "0001-01-01"}, "as_of", "Enter a date between 2000-01-01 and 2100-12-31."),
-    ("aging", {"as_of": "2026-02-30"}, "as_of", "Enter a date as YYYY-MM-DD."),
-    ("aging", {"as_of": "2026-06-30\x00"}, "as_of", "Enter a date as YYYY-MM-DD."),
+    ("aging", {"as_of": "2026-02-30"}, "as_of", "Enter a date as dd/mm/yyyy (or yyyy-mm-dd)."),
+    ("aging", {"as_of": "2026-06-30\x00"}, "as_of", "Enter a date as dd/mm/yyyy (or yyyy-mm-dd)."),
 ]  # fmt: skip
 
 
