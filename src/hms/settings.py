@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "hms.core.middleware.RequestContextMiddleware",
     "hms.core.middleware.ApiNoStoreMiddleware",
     "hms.audit.middleware.AuditMiddleware",
+    "hms.core.middleware.RefuseInvalidUtf8Middleware",
     "hms.accounts.middleware.FacilityMiddleware",
     "hms.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
