@@ -6,28 +6,17 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hms.core.api.fields import StrictSerializer
+from hms.core.api.fields import MoneyField, StrictSerializer
 from hms.core.api.serializers import Serializer
-from hms.core.money import parse_amount
 
 
 @extend_schema_field(
     {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "1500.00"}
 )
-class AmountField(serializers.Field):
-    """A decimal amount given as a string ("12.50") or an integer. Floats are refused:
-    0.1 + 0.2 is not 0.3 in binary, and money must be exact."""
-
-    default_error_messages = {"invalid": 'Give the amount as a string such as "12.50".'}
-
-    def to_internal_value(self, data):
-        try:
-            return parse_amount(data)
-        except ValueError:
-            self.fail("invalid")
-
-    def to_representation(self, value):
-        return str(value)
+class AmountField(MoneyField):
+    """A decimal amount given as a string ("12.50") or an integer, by the rule of every
+    money input (hms.core.money.parse_money); the services check it against the
+    invoice's currency."""
 
 
 class ItemSerializer(Serializer):
