@@ -1,16 +1,19 @@
-"""POST [base]: a transaction Bundle of Patient creates and updates, all or nothing
-(https://hl7.org/fhir/R4/http.html#transaction). This is how a batch of patients from
-another system (Synthea's bundles, a referral hospital's export) comes in over FHIR.
+"""POST [base]: a transaction Bundle of Patient creates and updates and Appointment
+creates, all or nothing (https://hl7.org/fhir/R4/http.html#transaction). This is how a
+batch of patients from another system (Synthea's bundles, a referral hospital's export) comes in over FHIR.
 
 A create needs no id: the entry's fullUrl (often `urn:uuid:...`) names it within the
-Bundle. A create whose identifiers a record of the facility already holds creates
-nothing and answers that record, so sending the same file twice is harmless."""
+Bundle, and an Appointment refers to its patient by that fullUrl. A Patient create
+whose identifiers a record of the facility already holds creates nothing and answers
+that record, and an Appointment the patient already holds is not booked again, so
+sending the same file twice is harmless."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from rest_framework.response import Response
@@ -19,6 +22,7 @@ from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
 from hms.core.errors import NotFound
 from hms.interop.fhir.base import SYSTEM_INTERACTIONS, FhirApiView
+from hms.interop.fhir.resources import appointment_views
 from hms.interop.fhir.resources import patient as mapper
 from hms.interop.fhir.resources import patient_views as doors
 from hms.interop.fhir.validation import InvalidResource, parse_resource
@@ -27,6 +31,7 @@ from hms.patients.errors import PossibleDuplicates
 from hms.patients.models import Patient
 
 MAX_ENTRIES = 1000
+WRITTEN = ("Patient", "Appointment")
 SYSTEM_INTERACTIONS.add("transaction")
 
 
@@ -39,20 +44,28 @@ class TransactionApi(PermissionByMethod, FhirApiView):
         bundle = parse_resource(request.data, Bundle)
         _check_requests(bundle)
         lenient = doors.is_lenient(request)
+        entries = list(bundle.entry or [])
+        answers: list[dict | None] = [None] * len(entries)
         try:
             with transaction.atomic():
-                done = [
-                    _apply(request, f"Bundle.entry[{index}].resource", entry, lenient)
-                    for index, entry in enumerate(bundle.entry or [])
-                ]
+                # Patients first, so that the appointments can refer to them by the
+                # fullUrl that named them (https://hl7.org/fhir/R4/http.html#trules).
+                named: dict[str, str] = {}
+                for index, entry in enumerate(entries):
+                    if isinstance(entry.resource, FhirPatient):
+                        where = f"Bundle.entry[{index}].resource"
+                        patient, warnings, status = _apply(request, where, entry, lenient)
+                        answers[index] = _response_entry(patient, warnings, status)
+                        if entry.fullUrl:
+                            named[entry.fullUrl] = f"Patient/{patient.external_id}"
+                for index, entry in enumerate(entries):
+                    if answers[index] is None:
+                        where = f"Bundle.entry[{index}].resource"
+                        answers[index] = _book(request, where, entry, named)
         except PossibleDuplicates as exc:
             # Audited outside the rolled-back transaction, so the reads stay recorded.
             raise doors.duplicates_conflict(request, exc, exc.where) from exc
-        answer = Bundle(
-            type="transaction-response",
-            entry=[_response_entry(patient, warnings, status) for patient, warnings, status in done]
-            or None,
-        )
+        answer = Bundle(type="transaction-response", entry=answers or None)
         return Response(answer.model_dump(mode="json", exclude_none=True))
 
 
@@ -69,12 +82,13 @@ def _check_entry_types(data: Any) -> None:
     for index, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        if kind != "Patient":
+        if kind not in WRITTEN:
             raise InvalidResource(
                 [
                     (
                         f"Bundle.entry[{index}].resource",
-                        f"Only Patient resources can be written here (got {kind!r}).",
+                        f"Only Patient and Appointment resources can be written here "
+                        f"(got {kind!r}).",
                     )
                 ]
             )
@@ -88,7 +102,7 @@ def _check_requests(bundle: Bundle) -> None:
         request = entry.request
         if request is None:
             raise InvalidResource([(where, "Each entry needs a request (method and url).")])
-        if request.method == "POST" and request.url == "Patient":
+        if request.method == "POST" and request.url in WRITTEN:
             continue
         if request.method == "PUT" and request.url.startswith("Patient/"):
             if request.url != f"Patient/{entry.resource.id}":
@@ -100,8 +114,8 @@ def _check_requests(bundle: Bundle) -> None:
             [
                 (
                     where,
-                    "Use POST Patient (create) or PUT Patient/<id> (update); conditional "
-                    "and other interactions are not supported.",
+                    "Use POST Patient or POST Appointment (create) or PUT Patient/<id> "
+                    "(update); conditional and other interactions are not supported.",
                 )
             ]
         )
@@ -152,8 +166,40 @@ def _holder_of_identifiers(request, data) -> Patient | None:
     return found.results[0] if found.results else None
 
 
-def _rooted(path: str, where: str) -> str:
-    return where + path[len("Patient") :] if path.startswith("Patient") else path
+def _book(request, where: str, entry, named: dict[str, str]) -> dict:
+    """Book the Appointment an entry creates, its references to the Bundle's entries
+    resolved; one the patient already holds is answered, not booked again."""
+    data = _resolved(entry.resource.model_dump(mode="json", exclude_none=True), named, where)
+    try:
+        booked, new = appointment_views.book_from_fhir(
+            request, parse_resource(data, FhirAppointment)
+        )
+    except InvalidResource as exc:
+        issues = [(_rooted(path, where, "Appointment"), text) for path, text in exc.issues]
+        raise InvalidResource(issues) from exc
+    status = "201 Created" if new else "200 OK"
+    return {"response": {"status": status, "location": f"Appointment/{booked.external_id}"}}
+
+
+def _resolved(value: Any, named: dict[str, str], where: str) -> Any:
+    """`value` with each reference to an entry's fullUrl (`urn:uuid:...`) replaced by
+    the resource it became; a urn:uuid that no entry names is refused."""
+    if isinstance(value, list):
+        return [_resolved(item, named, where) for item in value]
+    if not isinstance(value, dict):
+        return value
+    found = {key: _resolved(item, named, where) for key, item in value.items()}
+    reference = found.get("reference")
+    if isinstance(reference, str) and reference.startswith("urn:uuid:"):
+        if reference not in named:
+            text = f"{reference} is no Patient entry of this Bundle."
+            raise InvalidResource([(where, text)])
+        found["reference"] = named[reference]
+    return found
+
+
+def _rooted(path: str, where: str, kind: str = "Patient") -> str:
+    return where + path[len(kind) :] if path.startswith(kind) else path
 
 
 def _existing(request, resource_id: str, where: str) -> Patient:

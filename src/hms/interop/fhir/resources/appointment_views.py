@@ -28,7 +28,7 @@ from hms.interop.fhir.validation import InvalidResource, parse_resource
 from hms.patients import lookups
 from hms.scheduling import services
 from hms.scheduling.errors import SlotTaken
-from hms.scheduling.models import Slot
+from hms.scheduling.models import Appointment, Slot
 from hms.scheduling.times import zone_of
 
 
@@ -60,24 +60,12 @@ class AppointmentTypeApi(_AppointmentApi, SearchApi):
     permissions = {"GET": Perm.VIEW_SCHEDULE, "POST": Perm.BOOK_APPOINTMENT}
 
     def post(self, request):
-        resource = parse_resource(request.data, FhirAppointment)
-        wanted = mapper.from_fhir(resource)
-        patient = _patient(request, wanted)
-        slot = _slot(request, wanted)
-        mapper.check_slot_agrees(wanted, slot)
         try:
-            with element_paths(wanted):
-                booked = services.book_appointment(
-                    actor=request.user,
-                    patient=patient,
-                    slot=slot,
-                    kind=wanted.kind,
-                    reason=wanted.reason,
-                )
+            booked, new = book_from_fhir(request, parse_resource(request.data, FhirAppointment))
         except SlotTaken as exc:
             return _taken(request, exc)
         booked = self.row(request, str(booked.external_id))
-        response = Response(self.body(request, booked), status=201)
+        response = Response(self.body(request, booked), status=201 if new else 200)
         response["Location"] = request.build_absolute_uri(
             f"/fhir/R4/Appointment/{booked.external_id}"
         )
@@ -108,6 +96,32 @@ class AppointmentInstanceApi(_AppointmentApi, ReadApi):
             exc.issues = [(_cancel_path(exc.field), exc.message)]
             raise
         return Response(self.body(request, self.row(request, resource_id)))
+
+
+def book_from_fhir(request, resource: FhirAppointment) -> tuple[Appointment, bool]:
+    """Book the slot an Appointment names for its patient: (the appointment, True), or
+    (the patient's live booking of that slot, False) when it is already theirs, so a
+    create sent twice books once. Raises SlotTaken when another patient holds it."""
+    wanted = mapper.from_fhir(resource)
+    patient = _patient(request, wanted)
+    slot = _slot(request, wanted)
+    mapper.check_slot_agrees(wanted, slot)
+    held = (
+        mapper.appointments(request.user, request._request.facility)
+        .filter(slot=slot, patient=patient, status__in=Appointment.LIVE)
+        .first()
+    )
+    if held is not None:
+        return held, False
+    with element_paths(wanted):
+        booked = services.book_appointment(
+            actor=request.user,
+            patient=patient,
+            slot=slot,
+            kind=wanted.kind,
+            reason=wanted.reason,
+        )
+    return booked, True
 
 
 def _cancel_path(field: str | None) -> str:

@@ -10,7 +10,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from hms.audit.models import AuditEvent
 from hms.interop.fhir.tests.helpers import FHIR_JSON, operation_outcome
+from hms.interop.fhir.tests.scheduling_clinic import a_clinic
 from hms.patients.models import Patient
+from hms.scheduling.models import Appointment
 
 SYNTHEA = Path("/work/shared/testdata/synthea-r4-smart-on-fhir")
 MICROSOFT = Path("/work/shared/testdata/fhir-r4-microsoft-fhir-server/Normative")
@@ -322,3 +324,67 @@ def test_a_create_matches_the_record_that_holds_its_identifier(clerk):
     statuses = [e.response.status for e in Bundle.model_validate(json.loads(again.content)).entry]
     assert statuses == ["200 OK", "201 Created"]
     assert Patient.objects.count() == 2
+
+
+def _referral(slot, patient_url: str = "urn:uuid:6f1c2b9e-0d7a-4c55-9a43-1b2f3c4d5e6f"):
+    """A referral as another system sends it: a new patient and their appointment, the
+    appointment naming the patient by the Bundle's urn:uuid."""
+    national_id = [{"system": "urn:hms:identifier:national_id", "value": "87654321"}]
+    patient = {
+        **_create(_person("Zawadi", "Achieng", identifier=national_id)),
+        "fullUrl": "urn:uuid:6f1c2b9e-0d7a-4c55-9a43-1b2f3c4d5e6f",
+    }
+    appointment = {
+        "fullUrl": "urn:uuid:0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d",
+        "resource": {
+            "resourceType": "Appointment",
+            "status": "booked",
+            "slot": [{"reference": f"Slot/{slot.pk}"}],
+            "participant": [{"actor": {"reference": patient_url}, "status": "accepted"}],
+        },
+        "request": {"method": "POST", "url": "Appointment"},
+    }
+    return _transaction([appointment, patient])
+
+
+@pytest.mark.django_db
+def test_an_appointment_refers_to_its_new_patient_by_urn_uuid_and_is_booked_once(
+    clerk, facility, make_user
+):
+    # given
+    slot = a_clinic(facility, make_user("admin")).first_slot()
+    body = _referral(slot)
+
+    # when
+    first = _post(clerk, body)
+    again = _post(clerk, body)
+
+    # then: answered in the Bundle's order, the appointment first
+    assert first.status_code == 200, first.content[:2000]
+    assert again.status_code == 200, again.content[:2000]
+    created = Bundle.model_validate(json.loads(first.content)).entry
+    repeated = Bundle.model_validate(json.loads(again.content)).entry
+    assert [e.response.status for e in created] == ["201 Created", "201 Created"]
+    assert [e.response.status for e in repeated] == ["200 OK", "200 OK"]
+    zawadi = Patient.objects.get(family_name="Achieng")
+    booked = Appointment.objects.get()
+    assert booked.patient == zawadi
+    assert booked.slot_id == slot.pk
+    assert created[0].response.location == f"Appointment/{booked.external_id}"
+
+
+@pytest.mark.django_db
+def test_a_urn_uuid_that_no_entry_names_is_refused_and_nothing_saved(clerk, facility, make_user):
+    # given
+    slot = a_clinic(facility, make_user("admin")).first_slot()
+
+    # when
+    response = _post(clerk, _referral(slot, patient_url="urn:uuid:00000000-0000-4000-8000-0"))
+
+    # then
+    assert response.status_code == 400
+    issue = operation_outcome(response).issue[0]
+    assert issue.expression == ["Bundle.entry[0].resource"]
+    assert "is no Patient entry of this Bundle" in issue.diagnostics
+    assert Patient.objects.exists() is False
+    assert Appointment.objects.exists() is False
