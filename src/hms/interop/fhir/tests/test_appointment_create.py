@@ -421,3 +421,20 @@ def test_an_emergency_slot_needs_the_permission_to_give_one(clerk, api_client_fo
     # then
     assert _refused(refused, 403).issue[0].code == "forbidden"
     assert given.status_code == 201, given.content
+
+
+@pytest.mark.django_db
+def test_a_booking_sent_twice_books_once_and_answers_the_first(clerk, clinic, patient):
+    # given
+    slot = clinic.first_slot()
+    first = _post(clerk, _booking(slot, patient))
+
+    # when
+    again = _post(clerk, _booking(slot, patient))
+
+    # then
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200, again.content
+    assert body(again)["id"] == body(first)["id"]
+    assert Appointment.objects.count() == 1
+    assert Slot.objects.get(pk=slot.pk).booked == 1
