@@ -51,6 +51,51 @@ OVERFLOW = """() => {
 }"""
 
 
+@pytest.fixture
+def busy_clinic(facility, make_user) -> list[str]:
+    """A doctor with a long name and tomorrow's full morning in outpatients, a waitlist,
+    and the day view and directory that show them; returns those pages' paths."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from hms.core.models import Department
+    from hms.patients.testing import registered
+    from hms.scheduling import services
+    from hms.scheduling.models import Slot
+    from hms.scheduling.times import zone_of
+    from hms.staff.models import Practitioner
+
+    admin, desk = make_user("admin"), make_user("receptionist")
+    doctor = Practitioner.objects.create(
+        facility=facility,
+        title="Dr",
+        given_name="Wanjiru Nyambura Akinyi",
+        family_name="Kamau-Odhiambo",
+        search_name="kamau",
+        department=Department.objects.get(facility=facility, code="OPD"),
+    )
+    room = services.add_room(actor=admin, facility=facility, code="R9", name="Consulting room 9")
+    tomorrow = timezone.localdate(timezone=zone_of(facility)) + dt.timedelta(days=1)
+    schedule = services.add_schedule(
+        actor=admin,
+        practitioner=doctor,
+        room=room,
+        weekday=tomorrow.weekday(),
+        starts_at=dt.time(8),
+        ends_at=dt.time(12),
+        slot_minutes=15,
+        valid_from=tomorrow,
+    )
+    for n, slot in enumerate(Slot.objects.filter(schedule=schedule).order_by("starts_at")[:6]):
+        patient = registered(facility, given_name=f"Mwanaisha{n}", family_name="Abdallah-Mohamed")
+        services.book_appointment(
+            actor=desk, patient=patient, slot=slot, reason="Follow-up of a long-standing cough"
+        )
+    day = f"/appointments/?show=doctor:{doctor.external_id}&date={tomorrow.isoformat()}"
+    return [day, f"{day}&span=week", "/appointments/doctors/"]
+
+
 def pages_for(role: str) -> list:
     return [
         route
@@ -78,6 +123,20 @@ def test_no_page_scrolls_sideways_on_a_phone(page, sign_in_as, site, real_ids, r
         if route.key in KEY_PAGES:
             screenshot(f"phone-{route.key.replace(':', '-')}-{role}")
     assert opened > 0
+    assert wide == [], "\n".join(wide)
+
+
+def test_a_busy_clinic_fits_a_phone(page, sign_in_as, site, busy_clinic, screenshot):
+    sign_in_as("receptionist")
+    page.set_viewport_size(PHONE)
+    wide = []
+    for path in busy_clinic:
+        page.goto(site(path))
+        overflow = page.evaluate(OVERFLOW)
+        if overflow:
+            wide.append(f"{path}: {overflow}")
+    page.goto(site(busy_clinic[0]))
+    screenshot("phone-busy-day-view")
     assert wide == [], "\n".join(wide)
 
 
