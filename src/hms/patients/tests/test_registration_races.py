@@ -208,3 +208,29 @@ def test_an_edit_to_another_records_national_id_is_refused(facility, make_user):
     # then
     assert refused.value.field == "identifiers"
     assert other.identifiers.count() == 0
+
+
+def test_racing_clerks_on_the_page_get_one_record_and_the_duplicate_warning(client_for, tmp_path):
+    # given
+    clerks = [client_for("receptionist") for _ in range(4)]
+    form = {
+        "given_name": "Amina",
+        "family_name": "Wanjiru",
+        "sex": "female",
+        "birth": "1990-04-12",
+        "phone": "0712345678",
+        "identifiers-TOTAL_FORMS": "0",
+        "identifiers-INITIAL_FORMS": "0",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+    }
+
+    # when
+    results = race([lambda c=c: c.post("/patients/new/full/", form) for c in clerks], tmp_path)
+
+    # then
+    answers = [value for _, value in results]
+    assert sorted(a.status_code for a in answers) == [302, 400, 400, 400], results
+    for refusal in (a for a in answers if a.status_code == 400):
+        assert "possible duplicate" in refusal.content.decode()
+    assert len(in_race_database(_records, tmp_path)) == 1
