@@ -103,3 +103,14 @@ def test_without_a_phone_the_reason_is_enough(client_for, opd):
 
     assert response.status_code == 302
     assert QueueTicket.objects.count() == 1
+
+
+def test_after_a_refusal_the_plain_register_button_still_only_registers(client_for, opd):
+    desk = client_for("receptionist")
+    refused = desk.post("/queue/walk-in/new/", {**FORM, "phone": ""}).content.decode()
+    assert 'action="/patients/new/"' in refused
+
+    desk.post("/patients/new/", FORM)
+
+    assert Patient.objects.count() == 1
+    assert QueueTicket.objects.count() == 0
