@@ -3,16 +3,12 @@ ways; public ids are UUIDs; items and price lists are named by their codes."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hms.core.api.fields import MoneyField, StrictSerializer
 from hms.core.api.serializers import Serializer
 
 
-@extend_schema_field(
-    {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "1500.00"}
-)
 class AmountField(MoneyField):
     """A decimal amount given as a string ("12.50") or an integer, by the rule of every
     money input (hms.core.money.parse_money); the services check it against the

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hms.core.api.serializers import Serializer
@@ -71,6 +72,10 @@ class StrictDateField(serializers.DateField):
             self.fail("impossible", value=data)
 
 
+# OpenAPI has no money type: a decimal string, plain digits as the field takes them.
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "1500.00"}
+)
 class MoneyField(serializers.Field):
     """An amount of money: a string of plain digits ("12.50") or an integer, at most the
     currency's decimals (`hms.core.money.parse_money`, the pages' rule too). Floats are
