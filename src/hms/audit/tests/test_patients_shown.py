@@ -162,3 +162,22 @@ def test_the_index_of_patients_shown_is_append_only(facility):
     # when / then
     with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditeventpatient")
+
+
+def test_a_page_probe_of_another_facilitys_patient_is_recorded_as_not_found(
+    facility, other_facility, client_for
+):
+    # given
+    theirs = register(facility)
+    outsider = client_for("nurse", at=other_facility)
+    before = _last_id()
+
+    # when
+    response = outsider.get(reverse("patients:patient-detail", args=[theirs.external_id]))
+
+    # then
+    assert response.status_code == 404
+    [probe] = _written_since(before)
+    assert probe.outcome == AuditEvent.Outcome.NOT_FOUND
+    assert probe.object_id == str(theirs.external_id)
+    assert probe.channel == "web"

@@ -55,6 +55,23 @@ NOT_EXERCISED = {
     "accounts:two-factor-verify": "already verified: sent home (302), no data",
     "accounts:two-factor-setup": "already enrolled: sent home (302), no data",
 }
+# Lists and pages that once answered with patients and no audit row: each must now name
+# the patients it read, whether or not the body spells out an MRN or a name.
+ONCE_UNAUDITED = {
+    "appointment-list",
+    "billing-invoice-list",
+    "billing-invoice-detail",
+    "billing-payment-list",
+    "queue-ticket-list",
+    "appointment-no-show-history",
+    "billing:invoice",
+    "appointments:calendar",
+    "queue:worklist",
+    "appointments:waitlist",
+}
+
+WEEK = {"span": "week"}
+
 # Answers whose patient identifiers are the audit trail's own content, not patient data
 # read from the registry (an import's event names the range of MRNs it created).
 TRAIL = {"audit:export": "the trail as CSV; the export itself is audited as an export"}
@@ -158,7 +175,7 @@ def hospital_demo(monkeypatch, tmp_path) -> Demo:
         "appointment-no-shows": [{"by": "patient"}],
         "queue-ticket-list": [{"department": "OPD"}],
         "queue:worklist": [{"doctor": str(doctor.external_id)}],
-        "appointments:calendar": [{}, {"span": "week"}],
+        "appointments:calendar": [{}, WEEK],
         "billing-charge-list": [who],
         "billing-payment-list": [who],
         "billing-deposit-list": [who],
@@ -278,8 +295,11 @@ def test_every_answer_showing_a_patient_is_audited_naming_them(hospital_demo):
                 not_exercised[route.key] = f"HTTP {response.status_code}"
                 continue
             exercised.add(route.key)
-            found = shown.in_body(body)
-            missing = sorted(found[p] for p in set(found) - _named_since(before))
+            found, named = shown.in_body(body), _named_since(before)
+            # The week view counts bookings per doctor and day: it shows no patient.
+            if route.key in ONCE_UNAUDITED and query != WEEK and not named:
+                unaudited.append(f"{route.key} {path}?{query} names no patient in the trail")
+            missing = sorted(found[p] for p in set(found) - named)
             if missing:
                 unaudited.append(f"{route.key} {path}?{query} shows unaudited {missing[:3]}")
 
