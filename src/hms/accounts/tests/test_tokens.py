@@ -369,11 +369,13 @@ def test_someone_elses_token_cannot_be_revoked(api_client_for, make_user):
     # when
     response = client.post(f"{TOKENS_URL}{token.external_id}/revoke/")
 
-    # then: not even told it exists (and 404s are not audited: scanners' noise)
+    # then: not even told it exists; the attempt is on the trail, with the token asked for
     token.refresh_from_db()
     assert response.status_code == 404
     assert token.revoked_at is None
-    assert audit_since(mark) == []
+    [(action, outcome, username, reason)] = audit_since(mark)
+    assert (action, outcome, username) == ("create", "not_found", client.user.username)
+    assert str(token.external_id) in reason
     assert _bearer(raw).get(ME_URL).status_code == 200
 
 
