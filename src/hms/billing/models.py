@@ -696,7 +696,13 @@ class Coverage(BaseModel):
     """A patient's membership of a plan from `valid_from` to `valid_until` (both days
     covered; open-ended when none). The member ID is encrypted like the patient's other
     identifiers, with a blind index for exact lookup. With several coverages, the
-    lowest `priority` pays first (FHIR Coverage.order)."""
+    lowest `priority` pays first (FHIR Coverage.order).
+
+    One member number of one payer names one policyholder: of the active coverages
+    through which a patient holds the number themselves (relationship self), one
+    `holds_member_id`, and the database allows one such row per payer and number.
+    The patient's renewals with the same number do not hold it; dependants share it.
+    `payer` repeats `plan.payer` so the database can say so."""
 
     class Relationship(models.TextChoices):
         # FHIR subscriber-relationship codes
@@ -716,8 +722,10 @@ class Coverage(BaseModel):
         "patients.Patient", on_delete=models.PROTECT, related_name="coverages"
     )
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="coverages")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+")
     member_id = EncryptedTextField()
     member_id_index = models.CharField(max_length=40)
+    holds_member_id = models.BooleanField(default=False)
     relationship = models.CharField(
         max_length=10, choices=Relationship.choices, default=Relationship.SELF
     )
@@ -739,6 +747,11 @@ class Coverage(BaseModel):
                 name="coverage_validity_forward",
             ),
             models.CheckConstraint(condition=Q(priority__gte=1), name="coverage_priority_positive"),
+            models.UniqueConstraint(
+                fields=["payer", "member_id_index"],
+                condition=Q(holds_member_id=True, relationship="self", status="active"),
+                name="coverage_member_id_one_holder",
+            ),
         ]
         indexes = [models.Index(fields=["member_id_index"], name="coverage_member_id")]
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -47,6 +47,7 @@ from hms.patients.models import Patient
 class InsuranceErrorCode(StrEnum):
     INVALID_MEMBER_ID = "INVALID_MEMBER_ID"
     DUPLICATE_COVERAGE = "DUPLICATE_COVERAGE"
+    MEMBER_ID_TAKEN = "MEMBER_ID_TAKEN"
     COVERAGE_NOT_ACTIVE = "COVERAGE_NOT_ACTIVE"
     PREAUTH_NOT_PENDING = "PREAUTH_NOT_PENDING"
     PREAUTH_NOT_REQUIRED = "PREAUTH_NOT_REQUIRED"
@@ -155,11 +156,18 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
     when none). A dependant (any relationship but self) names the policyholder, the
     `subscriber`, as the payer knows them. Requires MANAGE_INVOICES.
 
+    One member number of one payer names one policyholder: the patient's first self
+    coverage with the number holds it, their renewals share it, and the database keeps
+    one holder per payer and number.
+
     Locks the patient's row, so two clerks entering the same card at once make one
     coverage. Refuses, saving nothing: a merged-away or entered-in-error patient
     (PATIENT_NOT_BILLABLE), a patient or plan of another facility, an inactive plan, a
     blank member ID, dates that run backwards (InvalidInput naming the field); an
-    active coverage of the same plan whose dates overlap (Conflict DUPLICATE_COVERAGE).
+    active coverage of the same plan whose dates overlap (Conflict DUPLICATE_COVERAGE);
+    a member number another patient holds at this payer, as policyholder, even when a
+    clerk for that patient commits first in a race (Conflict MEMBER_ID_TAKEN naming
+    `member_id` and the holder's MRN).
     """
     policies.check_manage_invoices(actor, patient.facility)
     _check_patient(patient, plan)
@@ -179,15 +187,21 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
         raise InvalidInput("Not a known relationship.", field="relationship")
     subscriber = _subscriber(subscriber, relationship)
     user = author(actor)
+    index = member_id_index(member_id)
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         _check_no_overlap(patient, plan, valid_from, valid_until)
-        coverage = Coverage.objects.create(
+        holds = relationship == Coverage.Relationship.SELF and not _check_holder(
+            patient, plan.payer, index
+        )
+        coverage = Coverage(
             facility_id=patient.facility_id,
             patient=patient,
             plan=plan,
+            payer=plan.payer,
             member_id=member_id,
-            member_id_index=member_id_index(member_id),
+            member_id_index=index,
+            holds_member_id=holds,
             relationship=relationship,
             valid_from=valid_from,
             valid_until=valid_until,
@@ -198,6 +212,13 @@ def add_coverage(  # noqa: PLR0913 - a coverage's fields, all by keyword
             created_by=user,
             updated_by=user,
         )
+        try:
+            with transaction.atomic():
+                coverage.save(force_insert=True)
+        except IntegrityError:
+            # Another patient's clerk took the number between the check and the insert.
+            _check_holder(patient, plan.payer, index)
+            raise
         record_event(
             action=Action.CREATE,
             actor=actor,
@@ -274,6 +295,49 @@ def _check_no_overlap(patient, plan, valid_from, valid_until) -> None:
         )
 
 
+def _check_holder(patient: Patient, payer: Payer, index: str) -> bool:
+    """Whether `patient` holds the member number `index` of `payer` already; Conflict
+    (MEMBER_ID_TAKEN) when another patient does."""
+    holder = (
+        Coverage.objects.filter(
+            payer=payer,
+            member_id_index=index,
+            holds_member_id=True,
+            relationship=Coverage.Relationship.SELF,
+            status=Coverage.Status.ACTIVE,
+        )
+        .select_related("patient")
+        .first()
+    )
+    if holder is not None and holder.patient_id != patient.pk:
+        raise Conflict(
+            f"{payer.code} has this member number on the cover of MRN {holder.patient.mrn}, "
+            "the policyholder; cover a dependant with their relationship to them.",
+            code=InsuranceErrorCode.MEMBER_ID_TAKEN,
+            field="member_id",
+        )
+    return holder is not None
+
+
+def _hand_over(cancelled: Coverage) -> None:
+    """Pass the member number a cancelled coverage held to the patient's next active
+    self coverage with it, if any, so their renewal keeps the number theirs."""
+    successor = (
+        Coverage.objects.filter(
+            patient_id=cancelled.patient_id,
+            payer_id=cancelled.payer_id,
+            member_id_index=cancelled.member_id_index,
+            relationship=Coverage.Relationship.SELF,
+            status=Coverage.Status.ACTIVE,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if successor is not None:
+        successor.holds_member_id = True
+        successor.save(update_fields=["holds_member_id", "updated_at"])
+
+
 def cancel_coverage(*, actor: Any, coverage: Coverage, reason: str) -> Coverage:
     """Cancel a coverage (entered by mistake, or the member left the plan), with a
     reason. Requires MANAGE_INVOICES. Conflict (COVERAGE_NOT_ACTIVE) when it is
@@ -281,10 +345,17 @@ def cancel_coverage(*, actor: Any, coverage: Coverage, reason: str) -> Coverage:
     policies.check_manage_invoices(actor, coverage.facility)
     reason = reason_text(reason, "reason", required=True, limit=500)
     with transaction.atomic():
+        # The patient's row first, as add_coverage takes it: a renewal added meanwhile
+        # is then seen by the hand-over.
+        Patient.objects.select_for_update().filter(pk=coverage.patient_id).first()
         locked = Coverage.objects.select_for_update().get(pk=coverage.pk)
         _check_active(locked)
+        held = locked.holds_member_id
         locked.status, locked.updated_by = Coverage.Status.CANCELLED, author(actor)
-        locked.save(update_fields=["status", "updated_by", "updated_at"])
+        locked.holds_member_id = False
+        locked.save(update_fields=["status", "holds_member_id", "updated_by", "updated_at"])
+        if held:
+            _hand_over(locked)
         record_event(
             action=Action.UPDATE,
             actor=actor,

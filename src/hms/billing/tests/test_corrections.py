@@ -190,6 +190,7 @@ def _coverage(invoice):
         facility=invoice.facility,
         patient=invoice.patient,
         plan=plan,
+        payer=payer,
         member_id="M1",
         member_id_index="x",
         valid_from=invoice.finalised_at.date(),
