@@ -88,6 +88,7 @@ def test_a_clerk_claims_exports_and_posts_the_payers_remittance(
     from django.utils import timezone
 
     from hms.billing.models import Claim
+    from hms.core.money import format_money
 
     make_user("billing_clerk", username="amina")
     sign_in("amina")
@@ -138,7 +139,9 @@ def test_a_clerk_claims_exports_and_posts_the_payers_remittance(
     shoot("05-remittance")
     page.get_by_role("link", name=claim.control_number).click()
     expect(page.get_by_test_id("claim-status")).to_have_text("Paid")
-    expect(page.get_by_test_id("claim-paid")).to_have_text(str(claim.amount))
+    expect(page.get_by_test_id("claim-paid")).to_have_text(
+        format_money(claim.amount, claim.currency)
+    )
     shoot("06-claim-paid")
     page.goto(site("/billing/claims/?status=paid"))
     expect(page.get_by_role("link", name=claim.control_number).first).to_be_visible()
