@@ -33,7 +33,8 @@ def payer_and_plan(supervisor, facility, tariff, *, code="AAR", preauth=()):
 
 
 def covered_claim(clerk, patient, plan, *, diagnosis_codes=("J06.9",), **coverage):
-    fields = {"member_id": "AAR-0012-3456", "valid_from": START, **coverage}
+    # each patient their own card: one member number names one policyholder
+    fields = {"member_id": f"AAR-{patient.mrn}", "valid_from": START, **coverage}
     insurance.add_coverage(actor=clerk, patient=patient, plan=plan, **fields)
     invoice = final_invoice_for(clerk, patient)
     return claims.build_claim(actor=clerk, invoice=invoice, diagnosis_codes=diagnosis_codes)

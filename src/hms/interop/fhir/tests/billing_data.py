@@ -40,7 +40,7 @@ class Insured:
 def insured(facility, supervisor, clerk, tariff, patient) -> Insured:
     """Juma (`patient`) and Wanjiru, insured, claimed, and answered by one 835."""
     payer, plan = payer_and_plan(supervisor, facility, tariff)
-    juma_claim = covered_claim(clerk, patient, plan)
+    juma_claim = covered_claim(clerk, patient, plan, member_id="AAR-0012-3456")
     wanjiru = registered(facility, given_name="Wanjiru", family_name="Kamau", sex="female")
     wanjiru_claim = covered_claim(clerk, wanjiru, plan, member_id="AAR-7788-0001")
     claim_services.submit_claims(actor=clerk, claims=[juma_claim, wanjiru_claim])
