@@ -191,3 +191,25 @@ def test_two_clerks_entering_one_number_for_two_patients_make_one_coverage(
     assert in_race_database(
         lambda: list(Coverage.objects.values_list("pk", flat=True)), tmp_path
     ) == [made[0].pk]
+
+
+@pytest.mark.django_db
+def test_a_number_taken_after_the_check_is_refused_by_the_database_with_nothing_saved(
+    clerk, patient, other, plan, monkeypatch
+):
+    # given: a holder the first look does not see, as when another clerk commits meanwhile
+    cover(clerk, patient, plan)
+    real, looks = insurance._check_holder, []
+
+    def first_look_misses(*args):
+        looks.append(args)
+        return False if len(looks) == 1 else real(*args)
+
+    monkeypatch.setattr(insurance, "_check_holder", first_look_misses)
+
+    with pytest.raises(Conflict) as exc:
+        cover(clerk, other, plan)
+
+    assert (exc.value.code, exc.value.field) == (InsuranceErrorCode.MEMBER_ID_TAKEN, "member_id")
+    assert not Coverage.objects.filter(patient=other).exists()
+    assert len(looks) == 2  # the second look, after the database refused the insert
