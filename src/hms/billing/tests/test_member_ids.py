@@ -167,7 +167,9 @@ def test_the_migration_lets_the_earliest_hold_and_leaves_the_others_active(
     later = cover(clerk, other, plan, member_id="AAR-0099-0001")
     Coverage.objects.update(member_id_index=first.member_id_index, holds_member_id=False)
 
-    importlib.import_module("hms.billing.migrations.0009_coverage_payer_holder").fill(apps, None)
+    importlib.import_module("hms.billing.migrations.0010_coverage_payer_holder_fill").fill(
+        apps, None
+    )
 
     rows = Coverage.objects.values_list("pk", "status", "holds_member_id")
     assert set(rows) == {(first.pk, "active", True), (later.pk, "active", False)}

@@ -1,4 +1,4 @@
-"""One holder per payer and member number, in the database (after 0009 filled the rows;
+"""One holder per payer and member number, in the database (after 0010 filled the rows;
 a separate migration, as PostgreSQL refuses to alter a table with pending updates)."""
 
 import django.db.models.deletion
@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0009_coverage_payer_holder"),
+        ("billing", "0010_coverage_payer_holder_fill"),
     ]
 
     operations = [
