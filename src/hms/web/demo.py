@@ -146,6 +146,8 @@ def load_demo(out: OutputWrapper | None = None) -> bool:
                     roles=there,
                     skip_permission_checks=True,
                 )
+                # They work at the hospital: sign-in lands there, not in the clinic by name.
+                account_services.remember_facility(user=user, facility=hospital)
     # After the commit: on PostgreSQL the import writes from a thread of its own, which
     # must see the facility.
     with context.bound(context.RequestContext(channel="cli", facility_code=hospital.code)):

@@ -7,6 +7,9 @@ import datetime as dt
 
 import pytest
 
+from hms.accounts.models import User
+from hms.accounts.policies import facilities_of
+from hms.accounts.session import landing_facility
 from hms.core.models import Facility
 from hms.patients import mrn
 from hms.patients.models import DuplicateCandidate, Patient, PatientContact
@@ -58,6 +61,12 @@ def test_demo_loads_patients_and_planted_duplicates_without_shared_data(without_
     assert PatientContact.objects.count() == demo_patients.GENERATED
     assert patients.filter(is_deceased=True).exists()
     assert DuplicateCandidate.objects.filter(status="open").count() >= 8
+    # Staff who also hold roles at the clinic land at the hospital where they work.
+    clinic = Facility.objects.get(code=demo.CLINIC[0])
+    two_sites = User.objects.filter(role_assignments__facility=clinic).distinct()
+    assert two_sites.exists()
+    for user in two_sites:
+        assert landing_facility(user, facilities_of(user)) == hospital
     planted = Patient.objects.filter(identifiers__value__startswith="demo:dup")
     flagged = set(DuplicateCandidate.objects.values_list("patient_id", flat=True)) | set(
         DuplicateCandidate.objects.values_list("other_id", flat=True)
