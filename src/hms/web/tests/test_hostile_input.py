@@ -917,6 +917,12 @@ def _refused(char: str) -> bool:
     return unicodedata.category(char) == "Cc" or char in _FORMAT_REFUSED
 
 
+def _shows_nothing(char: str) -> bool:
+    # Controls, formats, separators, lone combining marks, and the blank letters.
+    blank = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+    return unicodedata.category(char) in {"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"} or char in blank
+
+
 @hypothesis_settings(max_examples=200, deadline=None, database=None)
 @given(text=st.text(), multiline=st.booleans())
 def test_clean_text_never_returns_a_control_character_and_is_idempotent(text, multiline):
@@ -926,6 +932,11 @@ def test_clean_text_never_returns_a_control_character_and_is_idempotent(text, mu
         with pytest.raises(ValidationError) as refused:
             clean_text(text, multiline=multiline)
         assert refused.value.code == "control_character"
+        return
+    if normalised.strip() and all(_shows_nothing(c) for c in normalised.strip()):
+        with pytest.raises(ValidationError) as refused:
+            clean_text(text, multiline=multiline)
+        assert refused.value.code == "invisible"
         return
 
     cleaned = clean_text(text, multiline=multiline)
