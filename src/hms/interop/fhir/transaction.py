@@ -1,6 +1,7 @@
 """POST [base]: a transaction Bundle of Patient creates and updates and Appointment
 creates, all or nothing (https://hl7.org/fhir/R4/http.html#transaction). This is how a
-batch of patients from another system (Synthea's bundles, a referral hospital's export) comes in over FHIR.
+batch of patients from another system (Synthea's bundles, a referral hospital's
+export) comes in over FHIR.
 
 A create needs no id: the entry's fullUrl (often `urn:uuid:...`) names it within the
 Bundle, and an Appointment refers to its patient by that fullUrl. A Patient create
