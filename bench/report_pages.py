@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/hms_bench_reports"
+from procs import recreate_database
+
 TARGET_MS = 150
 REPORTS = ["collections", "aging", "claims", "revenue"]
 
@@ -30,14 +30,7 @@ REPORTS = ["collections", "aging", "claims", "revenue"]
 def configure(database: str) -> None:
     os.environ["HMS_DATA_DIR"] = tempfile.mkdtemp(prefix="hms-bench-reports-")
     if database == "postgres":
-        for tool in ("dropdb", "createdb"):
-            extra = ["--if-exists"] if tool == "dropdb" else []
-            subprocess.run(  # noqa: S603
-                [tool, "-h", "127.0.0.1", "-U", "postgres", *extra, "hms_bench_reports"],  # noqa: S607
-                check=True,
-                stderr=subprocess.DEVNULL,
-            )
-        os.environ["DATABASE_URL"] = PG_URL
+        os.environ["DATABASE_URL"] = recreate_database("hms_bench_reports")
     else:
         os.environ.pop("DATABASE_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "hms.settings"
