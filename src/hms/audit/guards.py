@@ -2,14 +2,17 @@
 
 On PostgreSQL: no UPDATE or DELETE of an event (migration 0002), no TRUNCATE of the
 events or of the chain head, and the head only moves forward (its id stays, its last id
-grows). SQLite has no TRUNCATE (a bare DELETE is refused instead) and no way to stop
+grows); nor a TRUNCATE of the index of the patients each read showed (its UPDATE and
+DELETE are refused since migration 0004), which the auditor's search by patient reads.
+SQLite has no TRUNCATE (a bare DELETE is refused instead) and no way to stop
 whoever holds the file from dropping a trigger; there the guards stop the application
 and its mistakes, and the anchors outside the database (hms.audit.anchors) stop the rest.
 """
 
 from __future__ import annotations
 
-_TABLES = ("audit_auditevent", "audit_chainhead")
+_INDEX = "audit_auditeventpatient"
+_TABLES = ("audit_auditevent", "audit_chainhead", _INDEX)
 
 _POSTGRESQL_CREATE = """
 CREATE OR REPLACE FUNCTION audit_refuse_truncate() RETURNS trigger AS $$
@@ -62,18 +65,55 @@ _SQLITE_TRIGGERS = {
         "audit_chainhead only moves forward: UPDATE refused",
     ),
 }
-_SQLITE_CREATE = [
-    f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{refusal}'); END"
-    for name, (when, refusal) in _SQLITE_TRIGGERS.items()
-]
-_SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS]
+
+
+# The index of patients shown (migration 0006).
+_POSTGRESQL_INDEX_CREATE = f"""
+CREATE TRIGGER audit_patient_shown_no_truncate BEFORE TRUNCATE ON {_INDEX}
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_truncate();
+"""
+_POSTGRESQL_INDEX_DROP = f"DROP TRIGGER IF EXISTS audit_patient_shown_no_truncate ON {_INDEX};"
+_SQLITE_INDEX_TRIGGERS = {
+    f"audit_patient_shown_no_{verb.lower()}": (
+        f"BEFORE {verb} ON {_INDEX}",
+        f"{_INDEX} is append-only: {verb} refused",
+    )
+    for verb in ("UPDATE", "DELETE")
+}
+
+
+def _sqlite_create(triggers: dict[str, tuple[str, str]]) -> list[str]:
+    return [
+        f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{refusal}'); END"
+        for name, (when, refusal) in triggers.items()
+    ]
+
+
+def _sqlite_drop(triggers: dict[str, tuple[str, str]]) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in triggers]
+
+
+def index_create_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [_POSTGRESQL_INDEX_CREATE]
+    if vendor == "sqlite":
+        return _sqlite_create(_SQLITE_INDEX_TRIGGERS)
+    return []
+
+
+def index_drop_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [_POSTGRESQL_INDEX_DROP]
+    if vendor == "sqlite":
+        return _sqlite_drop(_SQLITE_INDEX_TRIGGERS)
+    return []
 
 
 def create_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [_POSTGRESQL_CREATE]
     if vendor == "sqlite":
-        return list(_SQLITE_CREATE)
+        return _sqlite_create(_SQLITE_TRIGGERS)
     return []
 
 
@@ -81,7 +121,7 @@ def drop_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [_POSTGRESQL_DROP]
     if vendor == "sqlite":
-        return list(_SQLITE_DROP)
+        return _sqlite_drop(_SQLITE_TRIGGERS)
     return []
 
 
@@ -90,10 +130,10 @@ def lift_statements(vendor: str) -> list[str]:
     off, as an attacker with those rights could: the anchors are what still catch it."""
     if vendor == "postgresql":
         return [f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in _TABLES]
-    return drop_statements(vendor)
+    return [*drop_statements(vendor), *index_drop_statements(vendor)]
 
 
 def restore_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in _TABLES]
-    return create_statements(vendor)
+    return [*create_statements(vendor), *index_create_statements(vendor)]

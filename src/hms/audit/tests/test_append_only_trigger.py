@@ -3,7 +3,7 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from hms.audit.models import AuditEvent
+from hms.audit.models import AuditEvent, AuditEventPatient
 from hms.audit.services import Action, record_event
 from hms.audit.tests.helpers import postgresql_only, raw_sql, run_verify
 
@@ -64,9 +64,12 @@ def test_owner_who_disables_the_trigger_is_still_caught_by_the_chain(chain):
     assert _trigger_state() == "O"
 
 
-@pytest.mark.parametrize("table", ["audit_auditevent", "audit_chainhead"])
+@pytest.mark.parametrize(
+    "table", ["audit_auditevent", "audit_chainhead", "audit_auditeventpatient"]
+)
 def test_truncate_is_refused(chain, table):
     # given: TRUNCATE fires no row-level trigger, so a statement-level one guards it
+    record_event(action=Action.READ, username="nurse1", patient_ids=["p-1", "p-2"])
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
@@ -77,8 +80,9 @@ def test_truncate_is_refused(chain, table):
     # then
     assert f"{table} is append-only: TRUNCATE refused" in str(exc.value)
     assert exc.value.__cause__.sqlstate == "42501"  # insufficient_privilege
-    assert AuditEvent.objects.count() == 5
-    assert run_verify().stdout.startswith("audit chain intact: 5 events")
+    assert AuditEvent.objects.count() == 6
+    assert AuditEventPatient.objects.count() == 2
+    assert run_verify().stdout.startswith("audit chain intact: 6 events")
 
 
 def test_appending_is_still_allowed(chain):

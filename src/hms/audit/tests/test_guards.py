@@ -4,7 +4,7 @@ on SQLite (which has no TRUNCATE) any UPDATE or DELETE of an event, bare DELETE 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from hms.audit.models import AuditEvent, ChainHead
+from hms.audit.models import AuditEvent, AuditEventPatient, ChainHead
 from hms.audit.services import Action, record_event
 from hms.audit.tests.helpers import raw_sql, run_verify
 
@@ -71,6 +71,30 @@ def test_sqlite_refuses_to_change_or_remove_events(chain, sql, refusal):
     assert message == f"audit_auditevent is append-only: {refusal}"
     assert list(AuditEvent.objects.order_by("id").values_list("reason", flat=True)) == [
         f"event {n}" for n in range(5)
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL: migration 0004's trigger")
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("UPDATE audit_auditeventpatient SET patient_id = 'someone-else'", "UPDATE refused"),
+        ("DELETE FROM audit_auditeventpatient WHERE patient_id = 'p-1'", "DELETE refused"),
+        ("DELETE FROM audit_auditeventpatient", "DELETE refused"),
+    ],
+)
+def test_sqlite_refuses_to_change_or_remove_who_was_shown(chain, sql, refusal):
+    # given
+    record_event(action=Action.READ, username="nurse1", patient_ids=["p-1", "p-2"])
+
+    # when
+    message = _refused(sql)
+
+    # then
+    assert message == f"audit_auditeventpatient is append-only: {refusal}"
+    assert sorted(AuditEventPatient.objects.values_list("patient_id", flat=True)) == [
+        "p-1",
+        "p-2",
     ]
 
 
