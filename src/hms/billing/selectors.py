@@ -52,7 +52,9 @@ def charges_of(*, viewer: Any, facility: Facility, patient: Patient) -> QuerySet
     policies.check_view_billing(viewer, facility)
     return (
         Charge.objects.filter(facility=facility, patient=patient)
-        .select_related("item", "price_list", "patient", "encounter", "invoice")
+        .select_related(
+            "item", "price_list", "patient", "encounter", "invoice", "practitioner", "department"
+        )
         .order_by("-service_date", "-id")
     )
 
@@ -61,7 +63,7 @@ def charge_of(*, viewer: Any, facility: Facility, external_id: Any) -> Charge:
     policies.check_view_billing(viewer, facility)
     found = (
         Charge.objects.filter(facility=facility, external_id=external_id)
-        .select_related("facility", "patient", "item")
+        .select_related("facility", "patient", "item", "practitioner", "department")
         .first()
     )
     if found is None:

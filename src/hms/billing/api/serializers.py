@@ -56,6 +56,9 @@ class ChargeSerializer(Serializer):
     currency = serializers.CharField()
     price_list = serializers.CharField(source="price_list.code")
     price_overridden = serializers.BooleanField()
+    # Who rendered it and where (revenue is reported by them).
+    practitioner = serializers.UUIDField(source="practitioner.external_id", default=None)
+    department = serializers.CharField(source="department.code", default=None)
     service_date = serializers.DateField()
     source = serializers.CharField()
     note = serializers.CharField()

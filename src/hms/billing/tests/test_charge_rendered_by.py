@@ -123,3 +123,40 @@ def test_the_account_page_charges_to_the_doctor_chosen(facility, tariff, clerk, 
 
     assert response.status_code == 302
     assert Charge.objects.get().practitioner == amina
+
+
+def test_rest_and_fhir_name_who_rendered_a_charge_and_where(
+    facility, tariff, clerk, admin, patient, paeds, api_client_for
+):
+    amina = doctor_at(facility, admin, "Amina")
+    chosen = services.capture_charge(
+        actor=clerk, patient=patient, item_code="CONS", source="m:1", service_date=DAY,
+        practitioner=amina, department=paeds,
+    )  # fmt: skip
+    plain = services.capture_charge(
+        actor=clerk, patient=patient, item_code="FBC", source="m:2", service_date=DAY
+    )
+    plain.refresh_from_db()
+    api = api_client_for("billing_clerk")
+
+    rest = api.get("/api/v1/billing/charges/", {"patient": str(patient.external_id)})
+    fhir = api.get(f"/fhir/R4/ChargeItem/{chosen.external_id}")
+
+    assert rest.status_code == 200
+    by_source = {row["source"]: row for row in rest.json()}
+    assert (by_source["m:1"]["practitioner"], by_source["m:1"]["department"]) == (
+        str(amina.external_id),
+        "PAED",
+    )
+    assert by_source["m:2"]["practitioner"] == (
+        str(plain.practitioner.external_id) if plain.practitioner else None
+    )
+    assert fhir.status_code == 200
+    item = fhir.json()
+    assert item["performer"] == [
+        {"actor": {"reference": f"Practitioner/{amina.external_id}", "display": "Dr Amina Otieno"}}
+    ]
+    assert item["costCenter"] == {
+        "identifier": {"system": "urn:hms:department", "value": "PAED"},
+        "display": "Paediatrics",
+    }

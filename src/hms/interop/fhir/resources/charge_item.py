@@ -9,6 +9,9 @@ Choices worth knowing:
 - The tariff's price is shown on the Invoice line the charge is billed on. A price set
   by hand is `priceOverride` (the charge's amount, quantity x unit price) with the
   note as `overrideReason`; ChargeItem has no element for a tariff price.
+- Who rendered it is `performer` (the Practitioner), and the department it is reported
+  under `costCenter`, named by its code in `urn:hms:department` (departments are not
+  served as Organizations).
 - `identifier` is the charge's source (`urn:hms:charge-source`), unique per facility:
   capturing the same service twice gives the same charge.
 """
@@ -25,9 +28,10 @@ from fhir.resources.R4B.chargeitem import ChargeItem
 from hms.billing.fhir_claims import ITEM_CODES
 from hms.billing.models import Charge
 from hms.interop.fhir.resources import billing_common as common
-from hms.interop.fhir.resources import searching
+from hms.interop.fhir.resources import practitioner, searching
 
 SOURCES = "urn:hms:charge-source"
+DEPARTMENTS = "urn:hms:department"
 STATUS_SYSTEM = "http://hl7.org/fhir/chargeitem-status"
 SEARCH_PARAMS = (
     ("_id", "token"),
@@ -67,7 +71,20 @@ def to_fhir(charge: Charge, zone: zoneinfo.ZoneInfo) -> ChargeItem:
             {"reference": f"Encounter/{charge.encounter.external_id}"} if charge.encounter else None
         ),
         occurrenceDateTime=charge.service_date.isoformat(),
+        performer=(
+            [{"actor": practitioner.reference(charge.practitioner)}]
+            if charge.practitioner
+            else None
+        ),
         performingOrganization=common.facility_reference(charge.facility),
+        costCenter=(
+            {
+                "identifier": {"system": DEPARTMENTS, "value": charge.department.code},
+                "display": charge.department.name,
+            }
+            if charge.department
+            else None
+        ),
         quantity={"value": charge.quantity.normalize()},
         priceOverride=(
             common.money(charge.amount, charge.currency) if charge.price_overridden else None
@@ -86,7 +103,7 @@ def charges(viewer: Any, facility) -> QuerySet[Charge]:
     if not common.sees_billing(viewer, facility):
         return Charge.objects.none()
     return Charge.objects.filter(facility=facility).select_related(
-        "facility", "patient", "encounter", "item"
+        "facility", "patient", "encounter", "item", "practitioner", "department"
     )
 
 
