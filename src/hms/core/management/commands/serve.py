@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from hms.core.static import collect_if_changed
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not options["no_collectstatic"] and not settings.DEBUG:
-            call_command("collectstatic", interactive=False, verbosity=0)
+            collect_if_changed()
         from gunicorn.app.base import BaseApplication
 
         from hms.wsgi import application

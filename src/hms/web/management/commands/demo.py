@@ -85,7 +85,7 @@ class Command(BaseCommand):
 
 def _collect_static() -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "hms.cli", "collectstatic", "--noinput", "-v0", "--skip-checks"],
+        [sys.executable, "-m", "hms.cli", "static", "-v0", "--skip-checks"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
