@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from hms.accounts.api.permissions import PermissionByMethod
 from hms.accounts.permissions import Perm
-from hms.billing import payment_selectors, printing, selectors, services
+from hms.billing import payment_selectors, selectors, services
 from hms.billing.api import payment_serializers as shapes
 from hms.billing.api.lookups import facility_of, patient_in
 from hms.billing.api.serializers import AmountField
@@ -139,6 +139,9 @@ class PaymentReceiptApi(APIView):
         payment = payment_selectors.payment_of(
             viewer=request.user, facility=facility_of(request), external_id=external_id
         )
+        # ReportLab loads only when a document is printed, not with every server.
+        from hms.billing import printing
+
         content = printing.print_receipt(actor=request.user, payment=payment)
         return _pdf(content, payment.receipt_number)
 
@@ -151,6 +154,9 @@ class InvoicePdfApi(APIView):
         invoice = selectors.invoice_of(
             viewer=request.user, facility=facility_of(request), external_id=external_id
         )
+        # ReportLab loads only when a document is printed, not with every server.
+        from hms.billing import printing
+
         content = printing.print_invoice(actor=request.user, invoice=invoice)
         return _pdf(content, invoice.number or f"draft-{invoice.external_id}")
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from hms.accounts import policies as account_policies
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
-from hms.billing import payment_selectors, printing, services
+from hms.billing import payment_selectors, services
 from hms.billing.models import Claim, Invoice
 from hms.billing.web.common import invoice_or_404, place_error
 from hms.billing.web.forms import (
@@ -107,6 +107,9 @@ def invoice(request: HttpRequest, external_id) -> HttpResponse:
 @permission_required(Perm.VIEW_BILLING)
 def pdf(request: HttpRequest, external_id) -> HttpResponse:
     found = invoice_or_404(request, external_id)
+    # ReportLab loads only when a document is printed, not with every server.
+    from hms.billing import printing
+
     content = printing.print_invoice(actor=request.user, invoice=found)
     return pdf_response(content, found.number or "draft-invoice")
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
-from hms.billing import printing, services
+from hms.billing import services
 from hms.billing.models import Payment, PaymentMethod
 from hms.billing.payment_selectors import balances_after
 from hms.billing.web.common import invoice_or_404, payment_or_404, place_error
@@ -117,5 +117,8 @@ def receipt(request: HttpRequest, external_id) -> HttpResponse:
 @permission_required(Perm.VIEW_BILLING)
 def receipt_pdf(request: HttpRequest, external_id) -> HttpResponse:
     payment = payment_or_404(request, external_id)
+    # ReportLab loads only when a document is printed, not with every server.
+    from hms.billing import printing
+
     content = printing.print_receipt(actor=request.user, payment=payment)
     return pdf_response(content, payment.receipt_number)

@@ -18,7 +18,7 @@ from hms.accounts.permissions import Perm
 from hms.accounts.web.decorators import permission_required
 from hms.core.errors import DomainError, NotFound
 from hms.core.views import private_file
-from hms.patients import photos, printing, selectors, services
+from hms.patients import photos, selectors, services
 from hms.patients.models import Patient, PatientIdentifier
 from hms.patients.web import forms as f
 from hms.patients.web.lookup import patient_or_404
@@ -222,6 +222,9 @@ def remove_photo(request: HttpRequest, external_id) -> HttpResponse:
 def _print(request: HttpRequest, external_id, document: str) -> HttpResponse:
     patient = patient_or_404(request, external_id)
     try:
+        # ReportLab loads only when a document is printed, not with every server.
+        from hms.patients import printing
+
         pdf = printing.print_patient_document(
             actor=request.user, patient=patient, document=document
         )
