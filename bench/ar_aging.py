@@ -26,7 +26,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from procs import first_in_line, recreate_database
+from procs import first_in_line, percentile, recreate_database
 
 DATABASE = "hms_bench_aging"
 SEED = 20260630
@@ -314,11 +314,6 @@ def _after_load(cursor) -> None:
 
 
 # --- timing ----------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def counts() -> dict[str, int]:

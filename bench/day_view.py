@@ -27,7 +27,7 @@ import tempfile
 import time
 import zoneinfo
 
-from procs import first_in_line, recreate_database
+from procs import first_in_line, percentile, recreate_database
 
 DB_NAME = "hms_bench_day_view"
 TARGET_MS = 150
@@ -154,11 +154,6 @@ def timed(client, path: str, query: dict, repeat: int) -> tuple[list[float], lis
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - used) * 1000)
     return wall, cpu, len(response.content)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 
+from procs import percentile
 from search_people import national_phone, person, typo
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/hms_bench_frontdesk"
@@ -134,11 +135,6 @@ def timed(client, calls: list[tuple]) -> tuple[list[float], list[float]]:
         if response.status_code != 200:
             raise SystemExit(f"{method} {path} {data} answered {response.status_code}")
     return wall, cpu
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:

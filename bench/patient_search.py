@@ -30,7 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
-from procs import first_in_line
+from procs import first_in_line, percentile
 from search_people import national_phone, person, rare_name, typo
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/hms_bench_search"
@@ -313,11 +313,6 @@ def queries(patients: int, per_kind: int) -> dict[str, list[str]]:
         # fallback runs.
         "new person's name": [f"{rare_name(rng)} {rare_name(rng)}" for _ in people],
     }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def cpu_ms(pids: list[int]) -> float:

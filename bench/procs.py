@@ -11,6 +11,12 @@ import subprocess
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of `values` lie (the rank rounded down)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
 def recreate_database(name: str) -> str:
     """Drop and create the PostgreSQL database `name`; returns its URL."""
     for tool in ("dropdb", "createdb"):

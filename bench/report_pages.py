@@ -21,7 +21,7 @@ import statistics
 import tempfile
 import time
 
-from procs import recreate_database
+from procs import percentile, recreate_database
 
 TARGET_MS = 150
 REPORTS = ["collections", "aging", "claims", "revenue"]
@@ -75,11 +75,6 @@ def timed(client, path: str, repeat: int, *, fresh: bool = False):
         if response.status_code != 200:
             raise SystemExit(f"GET {path} answered {response.status_code}")
     return wall, cpu
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:
